@@ -1,0 +1,253 @@
+"""LibreOffice: the one wrapper around ``soffice --convert-to``.
+
+- PDF/A-2b through the JSON filter syntax (the older ``SelectPdfVersion=2`` form is silently ignored).
+- Every soffice process gets a private profile directory (two processes sharing one: one converts nothing),
+  taken from a small pool guarded by file locks so that concurrent runs never share one and repeated
+  runs skip the ~1 s cost of creating a profile.
+- Documents are batched: one soffice start converts many files; two workers run in parallel.
+- A timeout on every call; the whole process group is killed when it fires.
+- Exit status 0 is not trusted: every expected PDF must exist, open with pikepdf, have pages,
+  and (for PDF/A) claim PDF/A-2b. Partial output is deleted; good output is moved into place atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from filelock import FileLock, Timeout
+
+from .errors import ConversionError, ConversionTimeout, MissingDependencyError
+from .fonts import fontconfig_env
+
+log = logging.getLogger(__name__)
+
+WRITER_SUFFIXES = {".docx", ".doc", ".odt", ".rtf"}
+CALC_SUFFIXES = {".xlsx", ".xls", ".ods", ".csv"}
+INSTALL_HINT = ("install LibreOffice: apt-get install --no-install-recommends "
+                "libreoffice-writer-nogui libreoffice-calc-nogui (or run scripts/quickstart.sh setup)")
+
+
+def soffice_path() -> str:
+    """The soffice executable (``KJHDZ_SOFFICE`` overrides the PATH lookup)."""
+    explicit = os.environ.get("KJHDZ_SOFFICE")
+    found = explicit if explicit and Path(explicit).exists() else shutil.which("soffice")
+    if not found:
+        raise MissingDependencyError("LibreOffice (soffice) was not found", hint=INSTALL_HINT)
+    return found
+
+
+def available() -> bool:
+    try:
+        soffice_path()
+        return True
+    except MissingDependencyError:
+        return False
+
+
+def version() -> str:
+    out = subprocess.run([soffice_path(), "--version"], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip()
+
+
+def filter_spec(suffix: str, *, pdfa: bool) -> str:
+    app = "calc" if suffix.lower() in CALC_SUFFIXES else "writer"
+    options = {"SelectPdfVersion": {"type": "long", "value": "2" if pdfa else "0"}}
+    if app == "calc":
+        options["SinglePageSheets"] = {"type": "boolean", "value": "false"}
+    return f"pdf:{app}_pdf_Export:{json.dumps(options, separators=(',', ':'))}"
+
+
+def profile_pool_dir() -> Path:
+    base = os.environ.get("KJHDZ_LO_PROFILES") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kjhdz-docs", "lo-profiles")
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class _Profile:
+    """A private LibreOffice profile directory, held under a file lock for the duration of one process."""
+
+    def __init__(self, pool: Path, slots: int = 32):
+        self.pool = pool
+        self.slots = slots
+        self.lock: FileLock | None = None
+        self.path: Path | None = None
+
+    def __enter__(self) -> Path:
+        for i in range(self.slots):
+            lock = FileLock(str(self.pool / f"profile-{i}.lock"))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue
+            self.lock, self.path = lock, self.pool / f"profile-{i}"
+            return self.path
+        # Every slot busy: fall back to a throwaway profile.
+        self.path = Path(tempfile.mkdtemp(prefix="lo-profile-", dir=self.pool))
+        return self.path
+
+    def __exit__(self, *exc):
+        if self.lock is not None:
+            self.lock.release()
+        elif self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    target: Path
+
+
+def verify_pdf(path: Path, *, pdfa: bool) -> str | None:
+    """Why ``path`` is not a usable PDF, or None when it is."""
+    if not path.exists():
+        return "no PDF was written"
+    if path.stat().st_size == 0:
+        return "the PDF is empty (0 bytes)"
+    try:
+        with pikepdf.open(path) as pdf:
+            if len(pdf.pages) == 0:
+                return "the PDF has no pages"
+            if pdfa:
+                status = pdf.open_metadata().pdfa_status
+                if status != "2B":
+                    return f"the PDF does not claim PDF/A-2b (claims {status or 'nothing'})"
+    except pikepdf.PdfError as exc:
+        return f"the PDF does not open: {exc}"
+    return None
+
+
+def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, timeout: float) -> dict[Job, str]:
+    """Convert ``jobs`` (all of one application) in one soffice process. Returns failures."""
+    indir = staging / "in"
+    outdir = staging / "out"
+    indir.mkdir(parents=True)
+    outdir.mkdir()
+    staged: list[tuple[Job, Path]] = []
+    for n, job in enumerate(jobs):
+        # unique, ASCII names: soffice names output by input stem, and two inputs may share a stem
+        link = indir / f"d{n:05d}{job.source.suffix.lower()}"
+        try:
+            os.link(job.source, link)
+        except OSError:
+            shutil.copyfile(job.source, link)
+        staged.append((job, link))
+    spec = filter_spec(jobs[0].source.suffix, pdfa=pdfa)
+    failures: dict[Job, str] = {}
+    with _Profile(profile_pool_dir()) as profile:
+        cmd = [soffice, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
+               "--nologo", "--nodefault", "--nolockcheck", "--convert-to", spec, "--outdir", str(outdir),
+               *[str(p) for _, p in staged]]
+        env = fontconfig_env()
+        env.setdefault("SAL_USE_VCLPLUGIN", "svp")
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True, stdin=subprocess.DEVNULL)
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            done = [job.source.name for job, p in staged if (outdir / (p.stem + ".pdf")).exists()]
+            pending = [job.source.name for job, p in staged if not (outdir / (p.stem + ".pdf")).exists()]
+            raise ConversionTimeout(
+                f"LibreOffice did not finish within {timeout:.0f} s; stuck on {pending[0] if pending else '?'}"
+                f" ({len(done)} of {len(staged)} converted before the timeout)",
+                pending,
+                hint="check that document opens in LibreOffice; the process group was killed")
+        elapsed = time.monotonic() - started
+        err = stderr.decode("utf-8", "replace").strip()
+        if err:
+            log.debug("soffice stderr: %s", err)
+        log.debug("soffice converted %d file(s) in %.2f s (rc=%s)", len(staged), elapsed, proc.returncode)
+    for job, link in staged:
+        produced = outdir / (link.stem + ".pdf")
+        why = verify_pdf(produced, pdfa=pdfa)
+        if why is None:
+            job.target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = job.target.with_name(f".{job.target.name}.part")
+            shutil.copyfile(produced, tmp)
+            os.replace(tmp, job.target)
+        else:
+            detail = f" (soffice exit {proc.returncode}{': ' + err[-300:] if err else ''})"
+            failures[job] = why + detail
+            produced.unlink(missing_ok=True)
+    return failures
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path | None = None, *,
+                   pdfa: bool = True, workers: int = 2, timeout_base: float = 60.0,
+                   timeout_per_document: float = 20.0) -> list[Path]:
+    """Convert documents and workbooks to PDF(/A-2b) in as few LibreOffice starts as possible.
+
+    ``sources`` is a list of input paths (each PDF is written to ``outdir/<stem>.pdf``) or of
+    ``(input, output_pdf)`` pairs. Returns the output paths in input order. Raises
+    :class:`ConversionError` listing every document that failed; documents that succeeded are in place.
+    """
+    jobs: list[Job] = []
+    for item in sources:
+        if isinstance(item, tuple):
+            src, dst = Path(item[0]), Path(item[1])
+        else:
+            if outdir is None:
+                raise ValueError("outdir is required when sources are plain paths")
+            src = Path(item)
+            dst = Path(outdir) / (src.stem + ".pdf")
+        if not src.exists():
+            raise ConversionError(f"{src}: the document to convert does not exist", [str(src)])
+        jobs.append(Job(src, dst))
+    if not jobs:
+        return []
+    soffice = soffice_path()
+    # group by application (writer/calc filter), then split each group across the workers
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault("calc" if job.source.suffix.lower() in CALC_SUFFIXES else "writer", []).append(job)
+    batches: list[list[Job]] = []
+    for group in groups.values():
+        n = max(1, min(workers, len(group)))
+        size = -(-len(group) // n)
+        batches.extend(group[i:i + size] for i in range(0, len(group), size))
+    failures: dict[Job, str] = {}
+    errors: list[ConversionError] = []
+    with tempfile.TemporaryDirectory(prefix="kjhdz-convert-") as tmp:
+        def run(i_batch):
+            i, batch = i_batch
+            timeout = timeout_base + timeout_per_document * len(batch)
+            return _run_batch(soffice, batch, Path(tmp) / f"b{i}", pdfa=pdfa, timeout=timeout)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(run, ib) for ib in enumerate(batches)]
+            for fut in futures:
+                try:
+                    failures.update(fut.result())
+                except ConversionError as exc:
+                    errors.append(exc)
+    if errors or failures:
+        docs = [d for e in errors for d in e.documents] + [j.source.name for j in failures]
+        lines = [str(e).splitlines()[0] for e in errors] + [f"{j.source.name}: {why}" for j, why in failures.items()]
+        cls = ConversionTimeout if errors and all(isinstance(e, ConversionTimeout) for e in errors) and not failures \
+            else ConversionError
+        raise cls("LibreOffice conversion failed:\n  - " + "\n  - ".join(lines), docs,
+                  hint="open the named documents in LibreOffice to see why; nothing invalid was kept")
+    return [j.target for j in jobs]

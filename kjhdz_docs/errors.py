@@ -1,0 +1,114 @@
+"""Typed failures and the one table of exit codes.
+
+Every failure the user can act on is a :class:`KjhdzError` carrying its exit code;
+``tasks.py`` turns them into exit codes in exactly one place (:func:`exit_for`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    REJECTED_INPUT = 1        # the run finished, but at least one submitted file was rejected
+    BAD_DATA = 2              # a data file of the project (notice, roster, selection) is invalid
+    MISSING_DEPENDENCY = 3    # LibreOffice, a font or another program is not installed
+    CONVERSION_FAILED = 4     # LibreOffice failed, hung or wrote no/invalid PDF
+    ARCHIVE_CONFLICT = 5      # the archive is locked by another run, or a sealed year would be replaced
+    VERIFY_FAILED = 6         # 四性检测 found a problem
+    DISK_FULL = 7             # no space left while writing
+    MISSING_INPUT = 8         # a build output the step needs is not there yet
+    INTERNAL = 70
+
+
+class KjhdzError(Exception):
+    """Base of every error the user can act on."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        msg = super().__str__()
+        return f"{msg}\n  → {self.hint}" if self.hint else msg
+
+
+class DataFileError(KjhdzError):
+    """A project data file (e.g. ``data/2024/notice.yaml``) is missing a field or malformed."""
+
+    exit_code = ExitCode.BAD_DATA
+
+    def __init__(self, path, problems: list[str]):
+        self.path = str(path)
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{self.path}: invalid data file\n{lines}",
+                         hint=f"fix the fields listed above in {self.path} and run again")
+
+
+class MissingDependencyError(KjhdzError):
+    exit_code = ExitCode.MISSING_DEPENDENCY
+
+
+class ConversionError(KjhdzError):
+    """LibreOffice did not produce a valid PDF for one or more documents."""
+
+    exit_code = ExitCode.CONVERSION_FAILED
+
+    def __init__(self, message: str, documents: list[str] | None = None, *, hint: str | None = None):
+        self.documents = list(documents or [])
+        super().__init__(message, hint=hint)
+
+
+class ConversionTimeout(ConversionError):
+    pass
+
+
+class MissingInputError(KjhdzError):
+    exit_code = ExitCode.MISSING_INPUT
+
+
+class ArchiveConflictError(KjhdzError):
+    exit_code = ExitCode.ARCHIVE_CONFLICT
+
+
+class VerificationError(KjhdzError):
+    exit_code = ExitCode.VERIFY_FAILED
+
+
+class DiskFullError(KjhdzError):
+    exit_code = ExitCode.DISK_FULL
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one submitted file: where, which rule, what to do."""
+
+    rule: str
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"sheet": self.sheet, "cell": self.cell, "rule": self.rule, "message": self.message}
+
+
+@dataclass
+class Rejection:
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+def exit_for(exc: BaseException) -> int:
+    """The process exit code for an exception (the one place this mapping lives)."""
+    if isinstance(exc, KjhdzError):
+        return int(exc.exit_code)
+    if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:  # ENOSPC
+        return int(ExitCode.DISK_FULL)
+    return int(ExitCode.INTERNAL)

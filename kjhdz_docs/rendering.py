@@ -1,0 +1,54 @@
+"""docxtpl: the one place templates in ``doc_templates/`` are rendered.
+
+Autoescape is always on: without it, a value such as ``科普&创新<之夜>`` is silently "repaired"
+by docxtpl's XML recovery and the text (and the table after it) disappears.
+Values are data, never template code: ``{{ x }}`` inside a value comes out verbatim.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+from docxtpl import DocxTemplate, InlineImage, RichText
+from docx.shared import Mm
+
+from .errors import MissingInputError
+from .paths import TEMPLATES
+
+__all__ = ["render_docx", "template_path", "RichText"]
+
+
+def template_path(name: str) -> Path:
+    path = TEMPLATES / name
+    if not path.exists():
+        raise MissingInputError(f"template {path} is missing",
+                                hint="restore it from git, or rebuild it with `invoke make-templates`")
+    return path
+
+
+def _env() -> jinja2.Environment:
+    # StrictUndefined: a placeholder the context does not fill is an error, not an empty string
+    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def render_docx(template: str | Path, context: dict, out: Path, *, images: dict | None = None) -> Path:
+    """Render ``template`` (a name in doc_templates/ or a path) with ``context`` into ``out``.
+
+    ``images`` maps context keys to ``(path, width_mm)``; each becomes an InlineImage.
+    The file is written next to ``out`` and renamed into place.
+    """
+    tpl_path = Path(template) if isinstance(template, Path) else template_path(template)
+    doc = DocxTemplate(str(tpl_path))
+    ctx = dict(context)
+    for key, (img_path, width_mm) in (images or {}).items():
+        ctx[key] = InlineImage(doc, str(img_path), width=Mm(width_mm))
+    doc.render(ctx, jinja_env=_env(), autoescape=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    doc.save(str(tmp))
+    os.replace(tmp, out)
+    return out
+
+

@@ -1,0 +1,129 @@
+"""kjhdz-docs tasks: the yearly cycle of 全国科技活动周, one command per step.
+
+Each task parses its options and calls one library function in ``kjhdz_docs``; the library
+returns an exit code (0 = fine, 1 = some submitted file was rejected) or raises a typed error,
+which becomes the documented exit code here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from invoke import Exit, task
+
+
+def _run(call, *, quiet: bool = False, verbose: bool = False) -> None:
+    from kjhdz_docs import console
+    from kjhdz_docs.errors import KjhdzError, exit_for
+
+    console.configure(quiet=quiet, verbose=verbose)
+    try:
+        code = call()
+    except KjhdzError as exc:
+        raise Exit(f"error: {exc}", code=exit_for(exc))
+    except OSError as exc:
+        if exc.errno == 28:
+            raise Exit(f"error: no space left on device while writing {exc.filename or ''}: "
+                       "free some space and run again (nothing half-written was published)",
+                       code=exit_for(exc))
+        raise
+    if code:
+        raise Exit(code=int(code))
+
+
+@task(help={"year": "the year of the notice (data/<year>/notice.yaml)",
+            "out": "output folder (default build/<year>/notice/)",
+            "quiet": "print nothing but errors", "verbose": "debug logging"})
+def build_notice(c, year=2024, out=None, quiet=False, verbose=False):
+    """Render the official notice (.docx + PDF/A-2b) and the two blank forms (.xlsx)."""
+    from kjhdz_docs.notice import build_notice as run
+
+    _run(lambda: run(int(year), out=out), quiet=quiet, verbose=verbose)
+
+
+@task(help={"year": "the year", "inbox": "folder of submitted 推荐表 (default data/<year>/inbox/recommendations/)",
+            "out": "output folder (default build/<year>/recommendations/)",
+            "json": "print the intake report as JSON on stdout", "quiet": "print nothing but errors",
+            "verbose": "debug logging"})
+def build_recommendations(c, year=2024, inbox=None, out=None, json=False, quiet=False, verbose=False):
+    """Read every submitted 附件1 推荐表 and build the national 推荐清单 (.docx, PDF, .xlsx, .json)."""
+    from kjhdz_docs.recommendations import build_recommendations as run
+
+    _run(lambda: run(int(year), inbox=inbox, out=out, as_json=json), quiet=quiet, verbose=verbose)
+
+
+@task(help={"year": "the year", "inbox": "folder of submitted 统计表 (default data/<year>/inbox/statistics/)",
+            "out": "output folder (default build/<year>/summary/)",
+            "json": "print the totals and intake report as JSON on stdout", "quiet": "print nothing but errors",
+            "verbose": "debug logging"})
+def build_summary(c, year=2024, inbox=None, out=None, json=False, quiet=False, verbose=False):
+    """Aggregate every submitted 附件2 统计表 into the national summary report (.docx, PDF, .xlsx, .json)."""
+    from kjhdz_docs.summary import build_summary as run
+
+    _run(lambda: run(int(year), inbox=inbox, out=out, as_json=json), quiet=quiet, verbose=verbose)
+
+
+@task(help={"year": "the year to seal", "quiet": "print nothing but errors", "verbose": "debug logging"})
+def archive(c, year=2024, quiet=False, verbose=False):
+    """Seal the year's documents and submissions into archive/<year>/ (BagIt, 档号, stamped PDF/A)."""
+    from kjhdz_docs.archive.seal import seal_year as run
+
+    _run(lambda: run(int(year)), quiet=quiet, verbose=verbose)
+
+
+@task(help={"year": "only this year (default: every sealed year)", "json": "print the report as JSON on stdout",
+            "quiet": "print nothing but errors"})
+def verify(c, year=None, json=False, quiet=False):
+    """四性检测 (DA/T 70): check the authenticity, integrity, usability and safety of sealed years."""
+    from kjhdz_docs.archive.verify import verify as run
+
+    _run(lambda: run(int(year) if year else None, as_json=json), quiet=quiet)
+
+
+@task(help={"text": "words in the title", "year": "year", "dh": "档号 (or its beginning)",
+            "number": "文件编号 (发文字号)", "unit": "unit (责任者)", "type": "record type",
+            "json": "print matches as JSON"})
+def search(c, text=None, year=None, dh=None, number=None, unit=None, type=None, json=False):
+    """Search the archive index."""
+    from kjhdz_docs.archive.search import search as run
+
+    _run(lambda: run(text=text, year=int(year) if year else None, dh=dh, number=number, unit=unit,
+                     record_type=type, as_json=json))
+
+
+@task(help={"serve": "also serve the pages on localhost", "port": "port for --serve"})
+def browse(c, serve=False, port=8765):
+    """Write the static HTML index (archive/index.html and archive/<year>/index.html)."""
+    from kjhdz_docs.archive.browse import browse as run
+
+    _run(lambda: run(serve=serve, port=int(port)))
+
+
+@task
+def reindex(c):
+    """Rebuild archive/index.json from the sealed bags (never changes a bag)."""
+    from kjhdz_docs.archive.index import reindex as run
+
+    _run(run)
+
+
+@task(help={"year": "the year", "quiet": "print nothing but errors", "verbose": "debug logging"})
+def build_all(c, year=2024, quiet=False, verbose=False):
+    """The whole cycle: notice → recommendations → summary → archive → verify → browse."""
+    from kjhdz_docs.pipeline import build_all as run
+
+    _run(lambda: run(int(year)), quiet=quiet, verbose=verbose)
+
+
+@task
+def make_templates(c):
+    """Regenerate the docxtpl templates in doc_templates/ from their builder."""
+    from kjhdz_docs.template_builder import build_all_templates as run
+
+    _run(run)
+
+
+@task(help={"quick": "small sizes (checks the benchmarks run)"})
+def bench(c, quick=False):
+    """Run the benchmarks in benchmarks/ and print their ratios."""
+    from kjhdz_docs.bench import run_all as run
+
+    _run(lambda: run(quick=quick))
