@@ -130,7 +130,26 @@ def verify_pdf(path: Path, *, pdfa: bool) -> str | None:
     return None
 
 
-def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, timeout: float) -> dict[Job, str]:
+# target format -> (LibreOffice filter for --convert-to, output suffix)
+OTHER_FORMATS = {
+    "xls": ('xls:MS Excel 97', ".xls"),
+    "ods": ("ods", ".ods"),
+    "xlsx": ('xlsx:Calc MS Excel 2007 XML', ".xlsx"),
+    "docx": ('docx:MS Word 2007 XML', ".docx"),
+    "odt": ("odt", ".odt"),
+}
+
+
+def _verify_other(path: Path) -> str | None:
+    if not path.exists():
+        return "no file was written"
+    if path.stat().st_size == 0:
+        return "the file is empty (0 bytes)"
+    return None
+
+
+def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, timeout: float,
+               target: str = "pdf") -> dict[Job, str]:
     """Convert ``jobs`` (all of one application) in one soffice process. Returns failures."""
     indir = staging / "in"
     outdir = staging / "out"
@@ -145,7 +164,10 @@ def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, time
         except OSError:
             shutil.copyfile(job.source, link)
         staged.append((job, link))
-    spec = filter_spec(jobs[0].source.suffix, pdfa=pdfa)
+    if target == "pdf":
+        spec, out_suffix = filter_spec(jobs[0].source.suffix, pdfa=pdfa), ".pdf"
+    else:
+        spec, out_suffix = OTHER_FORMATS[target]
     failures: dict[Job, str] = {}
     with _Profile(profile_pool_dir()) as profile:
         cmd = [soffice, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
@@ -160,8 +182,8 @@ def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, time
             _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            done = [job.source.name for job, p in staged if (outdir / (p.stem + ".pdf")).exists()]
-            pending = [job.source.name for job, p in staged if not (outdir / (p.stem + ".pdf")).exists()]
+            done = [job.source.name for job, p in staged if (outdir / (p.stem + out_suffix)).exists()]
+            pending = [job.source.name for job, p in staged if not (outdir / (p.stem + out_suffix)).exists()]
             raise ConversionTimeout(
                 f"LibreOffice did not finish within {timeout:.0f} s; stuck on {pending[0] if pending else '?'}"
                 f" ({len(done)} of {len(staged)} converted before the timeout)",
@@ -173,8 +195,8 @@ def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, time
             log.debug("soffice stderr: %s", err)
         log.debug("soffice converted %d file(s) in %.2f s (rc=%s)", len(staged), elapsed, proc.returncode)
     for job, link in staged:
-        produced = outdir / (link.stem + ".pdf")
-        why = verify_pdf(produced, pdfa=pdfa)
+        produced = outdir / (link.stem + out_suffix)
+        why = verify_pdf(produced, pdfa=pdfa) if target == "pdf" else _verify_other(produced)
         if why is None:
             job.target.parent.mkdir(parents=True, exist_ok=True)
             tmp = job.target.with_name(f".{job.target.name}.part")
@@ -197,11 +219,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path | None = None, *,
                    pdfa: bool = True, workers: int = 2, timeout_base: float = 60.0,
-                   timeout_per_document: float = 20.0) -> list[Path]:
+                   timeout_per_document: float = 20.0, target: str = "pdf") -> list[Path]:
     """Convert documents and workbooks to PDF(/A-2b) in as few LibreOffice starts as possible.
 
     ``sources`` is a list of input paths (each PDF is written to ``outdir/<stem>.pdf``) or of
-    ``(input, output_pdf)`` pairs. Returns the output paths in input order. Raises
+    ``(input, output_pdf)`` pairs. Returns the output paths in input order. ``target`` may also be
+    one of :data:`OTHER_FORMATS` (e.g. ``"xls"`` to write legacy workbooks); see :func:`convert_files`. Raises
     :class:`ConversionError` listing every document that failed; documents that succeeded are in place.
     """
     jobs: list[Job] = []
@@ -212,7 +235,7 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
             if outdir is None:
                 raise ValueError("outdir is required when sources are plain paths")
             src = Path(item)
-            dst = Path(outdir) / (src.stem + ".pdf")
+            dst = Path(outdir) / (src.stem + (".pdf" if target == "pdf" else OTHER_FORMATS[target][1]))
         if not src.exists():
             raise ConversionError(f"{src}: the document to convert does not exist", [str(src)])
         jobs.append(Job(src, dst))
@@ -234,7 +257,7 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
         def run(i_batch):
             i, batch = i_batch
             timeout = timeout_base + timeout_per_document * len(batch)
-            return _run_batch(soffice, batch, Path(tmp) / f"b{i}", pdfa=pdfa, timeout=timeout)
+            return _run_batch(soffice, batch, Path(tmp) / f"b{i}", pdfa=pdfa, timeout=timeout, target=target)
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = [pool.submit(run, ib) for ib in enumerate(batches)]
@@ -251,3 +274,11 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
         raise cls("LibreOffice conversion failed:\n  - " + "\n  - ".join(lines), docs,
                   hint="open the named documents in LibreOffice to see why; nothing invalid was kept")
     return [j.target for j in jobs]
+
+
+def convert_files(sources: list[Path] | list[tuple[Path, Path]], outdir: Path | None = None, *,
+                  target: str, **options) -> list[Path]:
+    """Convert office files to another office format (``xls``, ``ods``, ``xlsx``, ``docx``, ``odt``)."""
+    if target not in OTHER_FORMATS:
+        raise ValueError(f"unknown target format {target!r}")
+    return convert_to_pdf(sources, outdir, target=target, pdfa=False, **options)

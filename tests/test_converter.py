@@ -84,3 +84,17 @@ def test_soffice_failures_are_detected_and_nothing_kept(tmp_path, monkeypatch, b
     assert reason in str(info.value)
     assert set(info.value.documents) == {"doc0.docx", "doc1.docx"}
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_convert_files_writes_legacy_xls(tmp_path):
+    from openpyxl import Workbook
+    from python_calamine import CalamineWorkbook
+
+    wb = Workbook()
+    wb.active["A1"] = "科普活动开展次数"
+    wb.active["B1"] = 12
+    wb.save(tmp_path / "f.xlsx")
+    (out,) = converter.convert_files([tmp_path / "f.xlsx"], tmp_path / "o", target="xls")
+    assert out.suffix == ".xls"
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert rows[0][0] == "科普活动开展次数" and rows[0][1] == 12
