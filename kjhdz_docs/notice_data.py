@@ -95,9 +95,21 @@ class ContactLine(_Model):
 
 class Attachment(_Model):
     title: Text
+    title_lines: list[Text] = []   # how the title breaks on the attachment page (default: one line)
     form: Literal["recommendations", "statistics"]
     unit_line: str = ""
     notes: list[Text] = []
+
+
+    @model_validator(mode="after")
+    def _lines_spell_title(self):
+        if self.title_lines and "".join(self.title_lines) != self.title:
+            raise ValueError("title_lines joined must equal title")
+        return self
+
+    @property
+    def lines(self) -> list[str]:
+        return list(self.title_lines) or [self.title]
 
 
 class Imprint(_Model):

@@ -12,7 +12,7 @@ Styles (pass the constants to :func:`add_paragraph`; each names the official fon
     NORMAL       仿宋_GB2312 16 pt, exact 28.95 pt, −0.25 pt, no indent (docDefaults match it)
     BODY         正文: NORMAL + first-line indent 2 characters (630 twips = 2 × 15.75 pt)
     HEADING1     一、 黑体 · HEADING2 （一） 楷体 · HEADING3 1. 仿宋 — all indented 2 characters
-    TITLE        标题: 方正小标宋简体 22 pt (2号), centred
+    TITLE        标题: 方正小标宋简体 22 pt (2号), centred, exact 36 pt lines off the grid
     ISSUER_MARK  发文机关标志: 小标宋, red (:data:`RED`), off the grid
     DOC_NUMBER   发文字号: centred
     ADDRESSEE    主送机关: flush left (ends with "：" in the data)
@@ -69,6 +69,7 @@ FOOTER_DISTANCE_MM = 25          # puts the page number's dash ≈ 7 mm below th
 LANDSCAPE_FOOTER_DISTANCE_MM = 16
 
 HAO2, HAO3, HAO4, XIAO4 = 22, 16, 14, 12
+TITLE_LINE_PT = 36               # 2号 title lines (off the grid: on it each would take two lines)
 RED = "FF0000"
 BLACK = "000000"
 LANG = "zh-CN"
@@ -256,7 +257,8 @@ def install_styles(doc: DocumentObject) -> None:
     _paragraph_style(doc, HEADING1, font=HEITI, keep_next=True, outline_level=0, **indent2)
     _paragraph_style(doc, HEADING2, font=KAITI, keep_next=True, outline_level=1, **indent2)
     _paragraph_style(doc, HEADING3, font=FANGSONG, keep_next=True, outline_level=2, **indent2)
-    _paragraph_style(doc, TITLE, font=XIAOBIAOSONG, size=HAO2, spacing=0, align="center", keep_next=True)
+    _paragraph_style(doc, TITLE, font=XIAOBIAOSONG, size=HAO2, spacing=0, align="center", keep_next=True,
+                     line_pt=TITLE_LINE_PT, snap_to_grid=False)
     _paragraph_style(doc, ISSUER_MARK, font=XIAOBIAOSONG, color=RED, spacing=0, align="distribute",
                      snap_to_grid=False)
     _paragraph_style(doc, DOC_NUMBER, align="center", keep_next=True)
@@ -266,7 +268,7 @@ def install_styles(doc: DocumentObject) -> None:
     _paragraph_style(doc, SIGNATURE, align="right", right=4 * CHAR_TWIPS)
     _paragraph_style(doc, ATTACHMENT_LABEL, font=HEITI, align="left")
     _paragraph_style(doc, ATTACHMENT_TITLE, font=XIAOBIAOSONG, size=HAO2, spacing=0, align="center",
-                     keep_next=True)
+                     keep_next=True, line_pt=TITLE_LINE_PT, snap_to_grid=False)
     _paragraph_style(doc, IMPRINT, size=HAO4, spacing=0, align="left", left=HAO4 * 20, right=HAO4 * 20)
     _paragraph_style(doc, TABLE_TEXT, size=XIAO4, spacing=0, align="center", line_pt=XIAO4 * 1.25,
                      snap_to_grid=False)

@@ -1,0 +1,287 @@
+"""Builds ``doc_templates/notice.docx``: the joint-issuance 通知 to GB/T 9704-2012 (docxtpl).
+
+Placeholders the template declares (filled by :mod:`kjhdz_docs.notice`):
+
+- ``issuers`` (list of full organ names, lead organ first), ``doc_number``, ``title_lines``,
+  ``addressees``, ``body`` (list of ``{kind: p|h1|h2|item, text}``), ``contact`` (``{label, value}``),
+  ``attachments`` (``{title}`` in order, for the 附件说明), ``note`` (附注);
+- ``rec`` and ``stat``: the 推荐表 and 统计表 attachment pages (``label`` 附件N, ``title``, ``unit_line``,
+  ``notes``); their tables are built here from :mod:`kjhdz_docs.forms`;
+- ``imprint`` (``printer``, ``date``, ``copies_to``) and the 版记 placement: ``imprint_spacer``
+  (twips of an empty exact-height paragraph that pushes the 版记 to the foot of the page) and
+  ``imprint_breaks`` (0, 1 or 2 page breaks before it: 2 leaves a blank page so the 版记 page is even).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+from .. import forms
+from . import gongwen as g
+
+# 发文机关标志: organ names in 小标宋 at this size, "文件" beside them; widths fit 156 mm.
+MARK_NAME_PT = 30
+MARK_NAME_LINE_PT = 40
+MARK_NAME_CHARS = 8            # the longest organ name (中国科学技术协会)
+MARK_WORD_PT = 36
+MARK_GAP_MM = 8
+# empty space above the mark: its ink top sits 35 mm below the type area (72 mm from the paper top)
+MARK_SPACER_PT = 90
+# the red separator line, 4 mm below the 发文字号's ink
+RED_LINE_SIZE = 12             # 1/8 pt → 1.5 pt
+RED_LINE_SPACE_PT = 6
+# 附件1 推荐表 and 附件2 统计表 column widths (mm, total 156)
+REC_WIDTHS = [13, 30, 40, 29, 19, 25]
+STAT_WIDTHS = [46, 80, 30]
+STAT_ROW_PT = 22
+REC_ROW_MM = 22
+IMPRINT_LINE_PT = g.LINE_PT
+
+PT_MM = 25.4 / 72
+
+
+def _p(container, text: str = "", style: str = g.BODY, **kw):
+    return g.add_paragraph(container, text, style, **kw)
+
+
+def _tag(container, tag: str):
+    """A paragraph that holds only a docxtpl paragraph tag (``{%p … %}``); docxtpl removes it."""
+    return g.add_paragraph(container, tag, g.NORMAL)
+
+
+def _empty(container, n: int = 1, style: str = g.NORMAL):
+    for _ in range(n):
+        g.add_paragraph(container, "", style)
+
+
+def _issuer_mark(doc) -> None:
+    spacer = _p(doc, "", g.NORMAL)
+    g.set_exact_spacing(spacer, MARK_SPACER_PT)
+    names_mm = MARK_NAME_CHARS * MARK_NAME_PT * PT_MM
+    word_mm = 2 * MARK_WORD_PT * PT_MM + MARK_GAP_MM
+    table = g.add_table(doc, [names_mm, word_mm], borders=False)
+    g.set_cell_margins(table, left_mm=0, right_mm=0, top_mm=0, bottom_mm=0)
+    left, right = table.rows[0].cells
+    first = left.paragraphs[0]
+    first._p.getparent().remove(first._p)
+    _tag(left, "{%p for name in issuers %}")
+    name = g.add_paragraph(left, "", g.ISSUER_MARK)
+    g.add_run(name, "{{ name }}", size=MARK_NAME_PT)
+    g.set_exact_spacing(name, MARK_NAME_LINE_PT)
+    _tag(left, "{%p endfor %}")
+    word = g.set_cell_text(right, "", g.ISSUER_MARK, align="right")
+    g.add_run(word, "文件", size=MARK_WORD_PT)
+    g.set_exact_spacing(word, MARK_WORD_PT * 1.3)
+    g.set_cell_vertical_alignment(left, "center")
+
+
+def _doc_number(doc) -> None:
+    _empty(doc, 2)
+    number = _p(doc, "{{ doc_number }}", g.DOC_NUMBER)
+    g.set_paragraph_border(number, "bottom", size=RED_LINE_SIZE, color=g.RED, space=RED_LINE_SPACE_PT)
+
+
+def _title_and_addressees(doc) -> None:
+    _empty(doc, 2)
+    _tag(doc, "{%p for line in title_lines %}")
+    _p(doc, "{{ line }}", g.TITLE)
+    _tag(doc, "{%p endfor %}")
+    _empty(doc, 1)
+    _p(doc, "{{ addressees }}", g.ADDRESSEE)
+
+
+def _body(doc) -> None:
+    _tag(doc, "{%p for b in body %}")
+    _tag(doc, '{%p if b.kind == "h1" %}')
+    _p(doc, "{{ b.text }}", g.HEADING1)
+    _tag(doc, '{%p elif b.kind == "h2" %}')
+    _p(doc, "{{ b.text }}", g.HEADING2)
+    _tag(doc, "{%p else %}")
+    _p(doc, "{{ b.text }}", g.BODY)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+    _empty(doc, 1)
+    _tag(doc, "{%p for c in contact %}")
+    _p(doc, "{{ c.label }}：{{ c.value }}", g.BODY)
+    _tag(doc, "{%p endfor %}")
+
+
+def _tab_stop(paragraph, pos_twips: int, kind: str = "left") -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    tabs = ppr.find(qn("w:tabs"))
+    if tabs is None:
+        tabs = OxmlElement("w:tabs")
+        ppr.append(tabs)
+    tab = OxmlElement("w:tab")
+    tab.set(qn("w:val"), kind)
+    tab.set(qn("w:pos"), str(pos_twips))
+    tabs.append(tab)
+    g.set_ppr(ppr)  # re-order
+
+
+def _attachment_list(doc) -> None:
+    """附件说明: "附件：1.XXX" indented 2 characters; "2." under "1."; wrapped names under the name."""
+    c = g.CHAR_TWIPS
+    name_at = 6 * c            # 2 indent + 附件： (3) + "1." (1)
+    _empty(doc, 1)
+    _tag(doc, "{%p for a in attachments %}")
+    _tag(doc, "{%p if loop.first %}")
+    first = _p(doc, "", g.ATTACHMENT_LIST)
+    g.add_run(first, "附件：{{ loop.index }}.")
+    first.add_run().add_tab()
+    g.add_run(first, "{{ a.title }}")
+    g.set_ppr(first._p.get_or_add_pPr(), left=name_at, hanging=4 * c)
+    _tab_stop(first, name_at)
+    _tag(doc, "{%p else %}")
+    other = _p(doc, "", g.ATTACHMENT_LIST)
+    g.add_run(other, "{{ loop.index }}.")
+    other.add_run().add_tab()
+    g.add_run(other, "{{ a.title }}")
+    g.set_ppr(other._p.get_or_add_pPr(), left=name_at, hanging=1 * c)
+    _tab_stop(other, name_at)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+    _empty(doc, 1)
+    _p(doc, "{{ note }}", g.NOTE)
+
+
+def _attachment_head(doc, var: str) -> None:
+    label = _p(doc, "{{ %s.label }}" % var, g.ATTACHMENT_LABEL)
+    g.page_break_before(label)
+    _empty(doc, 1)
+    _tag(doc, "{%p for line in " + var + ".title_lines %}")
+    _p(doc, "{{ line }}", g.ATTACHMENT_TITLE)
+    _tag(doc, "{%p endfor %}")
+    _empty(doc, 1)
+    _p(doc, "{{ %s.unit_line }}" % var, g.NORMAL)
+
+
+def _notes(doc, var: str) -> None:
+    """说明：1. … / 2. … in 4号, "2." under "1."."""
+    size = g.HAO4
+    c = size * 20
+    _tag(doc, "{%p for n in " + var + ".notes %}")
+    _tag(doc, "{%p if loop.first %}")
+    first = _p(doc, "", g.NORMAL)
+    g.add_run(first, "说明：{{ loop.index }}.{{ n }}", size=size, spacing=0)
+    g.set_ppr(first._p.get_or_add_pPr(), left=3 * c, hanging=3 * c, line_pt=size * 1.6, snap_to_grid=False)
+    _tag(doc, "{%p else %}")
+    other = _p(doc, "", g.NORMAL)
+    g.add_run(other, "{{ loop.index }}.{{ n }}", size=size, spacing=0)
+    g.set_ppr(other._p.get_or_add_pPr(), left=3 * c, first_line=0, line_pt=size * 1.6, snap_to_grid=False)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+
+
+def _row_height(row, mm: float) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    h = OxmlElement("w:trHeight")
+    h.set(qn("w:val"), str(int(round(mm / 25.4 * 1440))))
+    h.set(qn("w:hRule"), "atLeast")
+    tr_pr.append(h)
+
+
+def _recommendation_page(doc) -> None:
+    _attachment_head(doc, "rec")
+    cols = forms.RECOMMENDATION_COLUMNS
+    table = g.add_table(doc, REC_WIDTHS, rows=1 + forms.MAX_ACTIVITIES)
+    g.set_cell_margins(table, left_mm=1, right_mm=1, top_mm=0.5, bottom_mm=0.5)
+    for cell, col in zip(table.rows[0].cells, cols):
+        g.set_cell_text(cell, col.label, g.TABLE_HEADER)
+    _row_height(table.rows[0], 12)
+    for n, row in enumerate(table.rows[1:], 1):
+        _row_height(row, REC_ROW_MM)
+        for cell, col in zip(row.cells, cols):
+            text = str(n) if col.id == "seq" else (col.hint if n == 1 else "")
+            g.set_cell_text(cell, text, g.TABLE_TEXT)
+    _empty(doc, 1, g.NORMAL)
+    _notes(doc, "rec")
+
+
+def _statistics_page(doc) -> None:
+    _attachment_head(doc, "stat")
+    rows = forms.INDICATORS
+    table = g.add_table(doc, STAT_WIDTHS, rows=len(rows))
+    g.set_cell_margins(table, left_mm=1.5, right_mm=1.5, top_mm=0.5, bottom_mm=0.5)
+    group_start: dict[str, int] = {}
+    for i, (row, ind) in enumerate(zip(table.rows, rows)):
+        _row_height(row, STAT_ROW_PT * 25.4 / 72)
+        if ind.group is None:
+            merged = row.cells[0].merge(row.cells[1])
+            g.set_cell_text(merged, ind.label, g.TABLE_TEXT)
+        else:
+            g.set_cell_text(row.cells[1], ind.label, g.TABLE_TEXT)
+            group_start.setdefault(ind.group, i)
+        g.set_cell_text(row.cells[-1], "", g.TABLE_TEXT)
+    for group, start in group_start.items():
+        end = max(i for i, ind in enumerate(rows) if ind.group == group)
+        merged = table.cell(start, 0).merge(table.cell(end, 0))
+        g.set_cell_text(merged, group, g.TABLE_TEXT)
+    _notes(doc, "stat")
+
+
+def _imprint(doc) -> None:
+    """版记 at the foot of the last page; the spacer's height and the page breaks are placeholders.
+
+    The rules span the whole type area (156 mm), so the paragraphs have no indents: the organ and the
+    date are placed 1 character in by tab stops.
+    """
+    _tag(doc, "{%p if imprint_breaks >= 2 %}")
+    blank = _p(doc, "", g.NORMAL)
+    g.page_break_before(blank)
+    _tag(doc, "{%p endif %}")
+    spacer = _p(doc, "", g.NORMAL)
+    ppr = spacer._p.get_or_add_pPr()
+    g.set_ppr(ppr, keep_next=True, snap_to_grid=False, line_pt=1)
+    ppr.find(qn("w:spacing")).set(qn("w:line"), "{{ imprint_spacer }}")
+    brk = OxmlElement("w:pageBreakBefore")
+    brk.set(qn("w:val"), "{{ 1 if imprint_breaks else 0 }}")
+    ppr.append(brk)
+    g.set_ppr(ppr)
+    one = g.HAO4 * 20
+    right_at = int(g.TYPE_W_MM / 25.4 * 1440) - one
+
+    def imprint_paragraph():
+        p = _p(doc, "", g.IMPRINT)
+        g.set_ppr(p._p.get_or_add_pPr(), keep_next=True, snap_to_grid=False, line_pt=IMPRINT_LINE_PT,
+                  left=0, right=0, first_line=0)
+        _tab_stop(p, one, "left")
+        return p
+
+    def printer_line(top: bool):
+        line = imprint_paragraph()
+        line.add_run().add_tab()
+        g.add_run(line, "{{ imprint.printer }}")
+        line.add_run().add_tab()
+        g.add_run(line, "{{ imprint.date }}印发")
+        _tab_stop(line, right_at, "right")
+        if top:
+            g.set_paragraph_border(line, "top", size=8)
+        g.set_paragraph_border(line, "bottom", size=8)
+
+    _tag(doc, "{%p if imprint.copies_to %}")
+    copies = imprint_paragraph()
+    copies.add_run().add_tab()
+    g.add_run(copies, "抄送：{{ imprint.copies_to }}")
+    g.set_paragraph_border(copies, "top", size=8)
+    g.set_paragraph_border(copies, "bottom", size=6)
+    printer_line(top=False)
+    _tag(doc, "{%p else %}")
+    printer_line(top=True)
+    _tag(doc, "{%p endif %}")
+
+
+def build(path: Path) -> Path:
+    doc = g.new_document()
+    _issuer_mark(doc)
+    _doc_number(doc)
+    _title_and_addressees(doc)
+    _body(doc)
+    _attachment_list(doc)
+    _recommendation_page(doc)
+    _statistics_page(doc)
+    _imprint(doc)
+    return g.save(doc, path)
