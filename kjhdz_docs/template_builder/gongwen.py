@@ -5,7 +5,9 @@ Page setup (:func:`new_document`, :func:`setup_section`):
     ``landscape=True`` turns the page and the type area (297 × 210 mm, top 28 / bottom 26 / left 37 /
     right 35 → 225 × 156 mm). ``docGrid type="lines" linePitch=579`` (28.95 pt, 22 lines a page) and
     body runs spaced −0.25 pt (28 characters a line). A ``linesAndChars`` grid is NOT used: LibreOffice
-    renders it as 14 characters a line.
+    renders it as 14 characters a line. ``w:overflowPunct`` is set to 1 explicitly (docDefaults and
+    Normal): LibreOffice 7.4 then moves a line-final "，" with the character before it to the next
+    line; with the attribute absent or 0 it silently DROPS a comma that would end a full line (measured).
 
 Styles (pass the constants to :func:`add_paragraph`; each names the official font in
 ``rFonts`` ascii/hAnsi/eastAsia/cs and carries ``w:lang w:eastAsia="zh-CN"``):
@@ -178,8 +180,10 @@ def set_ppr(ppr, *, align: str | None = None, first_line: int | None = None, han
             left: int | None = None, right: int | None = None, line_pt: float | None = None,
             line_rule: str = "exact", before_pt: float | None = None, after_pt: float | None = None,
             snap_to_grid: bool | None = None, keep_next: bool | None = None,
-            outline_level: int | None = None) -> None:
+            outline_level: int | None = None, hanging_punctuation: bool | None = None) -> None:
     """Paragraph properties on a ``w:pPr``; indents in twips, spacing in pt."""
+    if hanging_punctuation is not None:
+        _child(ppr, "w:overflowPunct").set(qn("w:val"), "1" if hanging_punctuation else "0")
     if keep_next is not None:
         _child(ppr, "w:keepNext").set(qn("w:val"), "1" if keep_next else "0")
     if snap_to_grid is not None:
@@ -243,7 +247,7 @@ def _doc_defaults(doc: DocumentObject) -> None:
     ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
     for child in list(ppr):
         ppr.remove(child)
-    set_ppr(ppr, line_pt=LINE_PT, before_pt=0, after_pt=0)
+    set_ppr(ppr, line_pt=LINE_PT, before_pt=0, after_pt=0, hanging_punctuation=True)
 
 
 def install_styles(doc: DocumentObject) -> None:
@@ -251,7 +255,7 @@ def install_styles(doc: DocumentObject) -> None:
     _doc_defaults(doc)
     body_run = dict(font=FANGSONG, size=HAO3, color=BLACK, spacing=CHAR_SPACING_TWENTIETHS)
     _paragraph_style(doc, NORMAL, **body_run, align="both", line_pt=LINE_PT, before_pt=0, after_pt=0,
-                     left=0, right=0, first_line=0)
+                     left=0, right=0, first_line=0, hanging_punctuation=True)
     indent2 = dict(first_line=2 * CHAR_TWIPS)
     _paragraph_style(doc, BODY, **indent2)
     _paragraph_style(doc, HEADING1, font=HEITI, keep_next=True, outline_level=0, **indent2)

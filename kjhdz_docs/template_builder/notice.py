@@ -131,14 +131,14 @@ def _attachment_list(doc) -> None:
     _tag(doc, "{%p if loop.first %}")
     first = _p(doc, "", g.ATTACHMENT_LIST)
     g.add_run(first, "附件：{{ loop.index }}.")
-    first.add_run().add_tab()
+    g.add_run(first, "").add_tab()
     g.add_run(first, "{{ a.title }}")
     g.set_ppr(first._p.get_or_add_pPr(), left=name_at, hanging=4 * c)
     _tab_stop(first, name_at)
     _tag(doc, "{%p else %}")
     other = _p(doc, "", g.ATTACHMENT_LIST)
     g.add_run(other, "{{ loop.index }}.")
-    other.add_run().add_tab()
+    g.add_run(other, "").add_tab()
     g.add_run(other, "{{ a.title }}")
     g.set_ppr(other._p.get_or_add_pPr(), left=name_at, hanging=1 * c)
     _tab_stop(other, name_at)
@@ -253,9 +253,9 @@ def _imprint(doc) -> None:
 
     def printer_line(top: bool):
         line = imprint_paragraph()
-        line.add_run().add_tab()
+        g.add_run(line, "").add_tab()
         g.add_run(line, "{{ imprint.printer }}")
-        line.add_run().add_tab()
+        g.add_run(line, "").add_tab()
         g.add_run(line, "{{ imprint.date }}印发")
         _tab_stop(line, right_at, "right")
         if top:
@@ -264,7 +264,7 @@ def _imprint(doc) -> None:
 
     _tag(doc, "{%p if imprint.copies_to %}")
     copies = imprint_paragraph()
-    copies.add_run().add_tab()
+    g.add_run(copies, "").add_tab()
     g.add_run(copies, "抄送：{{ imprint.copies_to }}")
     g.set_paragraph_border(copies, "top", size=8)
     g.set_paragraph_border(copies, "bottom", size=6)
