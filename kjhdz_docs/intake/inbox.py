@@ -1,0 +1,202 @@
+"""Walk an inbox of submitted files and account for every one of them.
+
+Each file found (recursively) becomes one :class:`~kjhdz_docs.model.Submission`:
+
+- a workbook (.xlsx/.xlsm/.xls/.ods) is checked for safety, read, and ``accepted`` or ``rejected``
+  with every problem listed;
+- WPS's own formats (.et/.ett/.wps) are ``rejected`` with the request to save as .xlsx;
+- a companion file (stamped scan .pdf/.jpg/.png, the unit's 总结报告 .docx/.doc …) becomes an
+  ``attachment`` of the unit its path names, or ``unmatched``;
+- of two accepted workbooks of one unit, the most recently modified counts (tie: the later file
+  name) and the other is ``superseded`` — both are kept and reported.
+
+Large inboxes are read in two processes. The order of the result is the files' path order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import defaultdict
+from multiprocessing import get_context
+from pathlib import Path
+
+from .. import console
+from ..errors import Problem
+from ..model import FormKind, IntakeReport, Status, Submission
+from ..paths import data_dir
+from ..roster import Roster, load_roster
+from .reader import read_workbook
+from .safety import UnsafeFile
+
+log = logging.getLogger(__name__)
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+WPS_SUFFIXES = {".et", ".ett", ".wps", ".dps"}
+COMPANION_SUFFIXES = {".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp",
+                      ".docx", ".doc", ".odt", ".rtf", ".txt", ".wpt"}
+ARCHIVE_SUFFIXES = {".zip", ".rar", ".7z", ".tar", ".gz"}
+SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+PARALLEL_FROM = 48          # workbooks; below this one process is faster than starting a pool
+SAVE_AS_XLSX = "请用 WPS 或 Excel 打开后「另存为」.xlsx 格式重新报送"
+
+
+def default_inbox(year: int, kind: FormKind) -> Path:
+    return data_dir(year) / "inbox" / kind.value
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(inbox: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(inbox):
+        dirnames.sort()
+        for name in filenames:
+            out.append(Path(dirpath) / name)
+    return sorted(out, key=lambda p: p.relative_to(inbox).as_posix())
+
+
+def _path_unit(roster: Roster, rel: str):
+    """The unit a file's path names: its own name first, then its folders from the nearest."""
+    parts = rel.split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    for text in [stem, *reversed(parts[:-1])]:
+        unit = roster.match(text)
+        if unit is not None:
+            return unit
+    return None
+
+
+def read_submission(path: Path, rel: str, kind: FormKind, roster: Roster) -> Submission:
+    """One file of the inbox, read and judged (never raises for a bad file)."""
+    stat = path.stat()
+    sub = Submission(file=rel, sha256=sha256_of(path), size=stat.st_size, status=Status.UNMATCHED,
+                     modified=stat.st_mtime)
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if name in SYSTEM_FILES or name.startswith("~$") or name.startswith("._"):
+        sub.notes.append("系统或临时文件，未处理")
+        return sub
+    if suffix in WPS_SUFFIXES:
+        sub.status = Status.REJECTED
+        sub.unit = _unit_name(_path_unit(roster, rel))
+        sub.problems.append(Problem("wps-format", f"WPS 专用格式（{suffix}）无法读取，{SAVE_AS_XLSX}"))
+        return sub
+    if suffix in ARCHIVE_SUFFIXES:
+        sub.status = Status.REJECTED
+        sub.unit = _unit_name(_path_unit(roster, rel))
+        sub.problems.append(Problem("archive-file", "压缩包不予拆解读取，请将其中的表格和扫描件解压后分别报送"))
+        return sub
+    if suffix in COMPANION_SUFFIXES or suffix not in WORKBOOK_SUFFIXES:
+        unit = _path_unit(roster, rel)
+        sub.unit = _unit_name(unit)
+        sub.status = Status.ATTACHMENT if unit else Status.UNMATCHED
+        if unit is None:
+            sub.notes.append("文件名未能对应到报送单位，请人工核对")
+        elif suffix not in COMPANION_SUFFIXES:
+            sub.notes.append(f"未知文件类型（{suffix or '无扩展名'}），作为附件保存")
+        return sub
+    return _read_workbook_file(path, rel, kind, roster, sub)
+
+
+def _unit_name(unit) -> str | None:
+    return unit.name if unit is not None else None
+
+
+def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, sub: Submission) -> Submission:
+    from .recommendation_form import read_recommendations
+    from .statistics import read_statistics
+
+    fallback = _path_unit(roster, rel)
+    try:
+        grid = read_workbook(path)
+    except UnsafeFile as exc:
+        sub.status = Status.REJECTED
+        sub.unit = _unit_name(fallback)
+        sub.problems.append(Problem(exc.rule, exc.message))
+        return sub
+    except MemoryError:
+        sub.status = Status.REJECTED
+        sub.problems.append(Problem("too-large", "文件内容过大，无法读取；请删除多余内容后重新报送"))
+        return sub
+    if kind is FormKind.STATISTICS:
+        result = read_statistics(grid, roster, fallback_unit=fallback)
+        sub.values = result.values
+    else:
+        result = read_recommendations(grid, roster, file=rel, fallback_unit=fallback)
+        sub.activities = result.activities
+    sub.unit = _unit_name(result.unit) or (_unit_name(fallback) if result.problems else None)
+    sub.problems = result.problems
+    sub.notes = result.notes
+    sub.status = Status.REJECTED if result.problems else Status.ACCEPTED
+    return sub
+
+
+_worker_roster: dict = {}
+
+
+def _work(args) -> Submission:
+    path, rel, kind, roster_key = args
+    roster = _worker_roster.get(roster_key)
+    if roster is None:
+        roster = _worker_roster[roster_key] = load_roster(roster_key[0], Path(roster_key[1]))
+    return read_submission(Path(path), rel, FormKind(kind), roster)
+
+
+def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress: bool = True,
+               roster: Roster | None = None, processes: int | None = None) -> IntakeReport:
+    """Read every file of the inbox (default ``data/<year>/inbox/<kind>/``) into an :class:`IntakeReport`.
+
+    Never raises for a bad submitted file; raises :class:`~kjhdz_docs.errors.DataFileError` when the
+    roster is invalid and :class:`~kjhdz_docs.errors.MissingInputError` when the inbox does not exist.
+    """
+    from ..errors import MissingInputError
+
+    kind = FormKind(kind)
+    inbox = Path(inbox) if inbox else default_inbox(year, kind)
+    if not inbox.is_dir():
+        raise MissingInputError(f"the inbox {inbox} does not exist",
+                                hint=f"put the submitted {'推荐表' if kind is FormKind.RECOMMENDATIONS else '统计表'} "
+                                     f"files into {inbox} or pass --inbox DIR")
+    roster = roster or load_roster(year)
+    files = _files(inbox)
+    jobs = [(str(p), p.relative_to(inbox).as_posix(), kind.value, (year, roster.source)) for p in files]
+    workbooks = sum(p.suffix.lower() in WORKBOOK_SUFFIXES for p in files)
+    procs = processes if processes is not None else (min(2, os.cpu_count() or 1) if workbooks >= PARALLEL_FROM else 1)
+    label = f"reading {len(files)} files"
+    if procs > 1 and roster.source:
+        with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(procs) as pool:
+            results = pool.imap(_work, jobs, chunksize=max(1, len(jobs) // (procs * 8)))
+            subs = list(console.progress(results, label, total=len(jobs)) if progress else results)
+    else:
+        it = (read_submission(Path(p), rel, kind, roster) for p, rel, _, _ in jobs)
+        subs = list(console.progress(it, label, total=len(jobs)) if progress else it)
+    settle(subs)
+    return IntakeReport(year=year, kind=kind, inbox=str(inbox.resolve()), submissions=subs)
+
+
+def settle(subs: list[Submission]) -> None:
+    """Supersede older workbooks of the same unit; attach companion files to their unit's workbook."""
+    by_unit: dict[str, list[Submission]] = defaultdict(list)
+    for s in subs:
+        if s.status is Status.ACCEPTED and s.unit:
+            by_unit[s.unit].append(s)
+    counting: dict[str, Submission] = {}
+    for unit, group in by_unit.items():
+        group.sort(key=lambda s: (s.modified, s.file))
+        winner = group[-1]
+        counting[unit] = winner
+        for older in group[:-1]:
+            older.status = Status.SUPERSEDED
+            older.superseded_by = winner.file
+            older.notes.append(f"同一单位有更新的报送文件 {winner.file}，本文件不计入")
+    for s in subs:
+        if s.status is Status.ATTACHMENT and s.unit and s.unit in counting:
+            s.attached_to = counting[s.unit].file
