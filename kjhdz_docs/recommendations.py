@@ -391,18 +391,27 @@ def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False
     """Read the 推荐表 inbox and write the national 推荐清单; 1 if any submitted file was rejected, else 0."""
     from . import converter, fonts
     from .intake import read_inbox
-    from .rendering import render_docx
 
     fonts.check_fonts()
     converter.soffice_path()
-    week = _week(year)
-    order = _roster_order(year)
+    _week(year)                                  # bad notice data fails before the inbox is read
     report = read_inbox(year, FormKind.RECOMMENDATIONS, inbox=inbox, progress=True)
     try:
         from .intake.report import print_report
-        print_report(report)
     except ImportError:
         pass
+    else:
+        print_report(report)
+    return publish_list(year, report, out=out, as_json=as_json)
+
+
+def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = False) -> int:
+    """Apply the row rules to the accepted rows of ``report`` and write every output of the stage."""
+    from . import converter
+    from .rendering import render_docx
+
+    week = _week(year)
+    order = _roster_order(year)
     rows = [a for s in report.accepted for a in s.activities]
     listed, excluded = consolidate(rows, order, *week, year=year)
     rot_file = rotation_path(year)
