@@ -440,10 +440,10 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
         shutil.rmtree(work, ignore_errors=True)
 
     units = {x.activity.unit for x in listed} | {x.activity.unit for x in excluded}
-    console.table(f"{list_title(year)} → {outdir}", ["listed", "excluded (待核实)", "units", "files"],
+    console.table(f"{list_title(year)} → {outdir}", ["列入清单（项）", "待核实（项）", "推荐单位", "收件文件"],
                   [(len(listed), len(excluded), len(units), len(report.submissions))])
     if excluded:
-        console.table("待核实", ["#", "unit", "activity", "reason"],
+        console.table("待核实", ["序号", "推荐单位", "活动名称", "原因"],
                       [(x.number, x.activity.unit, x.activity.name, x.reason) for x in excluded])
     if as_json:
         console.emit_json(data)
