@@ -405,8 +405,12 @@ def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False
     return publish_list(year, report, out=out, as_json=as_json)
 
 
-def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = False) -> int:
-    """Apply the row rules to the accepted rows of ``report`` and write every output of the stage."""
+def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = False,
+                 rotation_file: Path | None = None) -> int:
+    """Apply the row rules to the accepted rows of ``report`` and write every output of the stage.
+
+    ``rotation_file`` replaces ``data/<year>/rotation.yaml`` (the 轮值主场 selection, optional).
+    """
     from . import converter
     from .rendering import render_docx
 
@@ -414,7 +418,7 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
     order = _roster_order(year)
     rows = [a for s in report.accepted for a in s.activities]
     listed, excluded = consolidate(rows, order, *week, year=year)
-    rot_file = rotation_path(year)
+    rot_file = Path(rotation_file) if rotation_file else rotation_path(year)
     rotation = load_rotation(rot_file, listed, week) if rot_file.exists() else None
 
     outdir = build_dir(year, STAGE, out)

@@ -57,9 +57,12 @@ def report() -> IntakeReport:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("recommendations")
+    rotation = out.parent / "rotation.yaml"
+    rotation.write_text("days:\n  - {date: 2024-05-26, unit: 中国科学院, activity: '-公众科学日'}\n"
+                        "  - {date: 2024-05-25, unit: 北京市, activity: 北京活动1}\n", encoding="utf-8")
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = publish_list(2024, report(), out=out, as_json=True)
+        code = publish_list(2024, report(), out=out, as_json=True, rotation_file=rotation)
     return out, code, json.loads(stdout.getvalue())
 
 
@@ -163,12 +166,12 @@ def test_pdf_is_pdfa_and_has_the_text(built, pdf_text, pdf_cells, data):
     intro = next(c for c in pdf_cells if "第一行：展览" in c)
     assert intro.splitlines() == TWO_LINES.splitlines()     # the line break is a line break
     numbers = [c for c in pdf_cells if c.strip().isdigit()]
-    assert len(numbers) == data["counts"]["listed"] + data["counts"]["excluded"]
+    assert len(numbers) == data["counts"]["listed"] + data["counts"]["excluded"] + len(data["rotation"])
 
 
 def test_xlsx_has_no_formulas_and_keeps_text(built, data):
     wb = load_workbook(built[0] / "recommendations.xlsx")
-    assert wb.sheetnames == ["推荐清单", "待核实"]
+    assert wb.sheetnames == ["推荐清单", "待核实", "轮值主场"]
     cells = [c for ws in wb for r in ws.iter_rows() for c in r if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     values = {c.value for c in cells}
@@ -186,3 +189,22 @@ def test_xlsx_and_json_are_deterministic(tmp_path):
     b = write_xlsx(tmp_path / "b.xlsx", 2024, listed, excluded, None).read_bytes()
     assert a == b
     assert list_json(2024, week, listed, excluded, rep, None) == list_json(2024, week, listed, excluded, rep, None)
+
+
+def test_rotation_in_every_output(data, docx, pdf_cells):
+    assert [(d["date"], d["weekday"], d["unit"], d["number"]) for d in data["rotation"]] == [
+        ("2024-05-25", "星期六", "北京市", 1), ("2024-05-26", "星期日", "中国科学院", 8)]
+    rotation = docx.tables[1]
+    assert [r.cells[0].text for r in rotation.rows] == ["日期", "5月25日（星期六）", "5月26日（星期日）"]
+    assert "5月26日（星期日）" in pdf_cells
+
+
+def test_an_empty_list_still_renders(tmp_path):
+    from kjhdz_docs.recommendations import docx_context
+    from kjhdz_docs.rendering import render_docx
+
+    week = (dt.date(2024, 5, 25), dt.date(2024, 6, 1))
+    out = render_docx("recommendations.docx", docx_context(2024, week, [], [], None, []), tmp_path / "e.docx")
+    doc = Document(str(out))
+    assert len(doc.tables) == 1 and [r.cells[0].text for r in doc.tables[0].rows] == ["序号"]
+    assert "待核实" not in "\n".join(p.text for p in doc.paragraphs)
