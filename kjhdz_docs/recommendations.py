@@ -6,8 +6,8 @@ Row rules (the notice's; each broken rule is a reason, a row may have several):
   unit, in the order the unit wrote them, are not listed.
 - ``intro-length``: 活动简介 at most 100 characters, counted after removing all whitespace.
 - ``place-county``: the place given to county level (区/县/县级市/旗/自治县/林区/特区…), checked against the
-  national divisions table (:mod:`kjhdz_docs.divisions`); an activity held only online (线上/网上/云端)
-  needs no place.
+  national divisions table (:mod:`kjhdz_docs.divisions`); an activity held only online (线上/网上/云端,
+  and no place named at all) needs no place.
 - ``date-missing`` / ``date-invalid`` / ``date-outside-week``: a date must be given, exist, and fall within
   the activity week of the year's notice (``data/<year>/notice.yaml``: week.start … week.end).
 - ``name-missing``: the 活动名称 is empty.
@@ -136,7 +136,7 @@ def check_row(a: Activity, *, year: int, week: tuple[dt.date, dt.date], county: 
     n = intro_length(a.intro)
     if n > INTRO_MAX_CHARS:
         flag("intro-length", f"活动简介{n}字（不计空白），超过{INTRO_MAX_CHARS}字")
-    online = any(m in a.time_place for m in ONLINE_MARKERS)
+    online = any(m in a.time_place for m in ONLINE_MARKERS) and county is None and not place_found
     if county is None and not online:
         if place_found:
             flag("place-county", f"地点只写到“{place_found}”，未精确到县级（区、县、县级市、旗等）")

@@ -82,6 +82,7 @@ def test_intro_length_ignores_whitespace():
     ("5月20日—6月5日 北京市海淀区", "date-outside-week"),    # longer than the week
     ("2023年5月25日 北京市海淀区", "date-outside-week"),     # another year
     ("2月30日 北京市海淀区", "date-invalid"),
+    ("5月25日 线上线下结合 北京市", "place-county"),         # online too, but the offline place is vague
 ])
 def test_place_and_date_rules(time_place, rule):
     listed, excluded = run([row(time_place=time_place)])
@@ -170,3 +171,13 @@ def test_rotation_problems_are_all_named(tmp_path):
         load_rotation(path, listed, WEEK)
     text = str(info.value)
     assert "days[0].date" in text and "days[1].date" in text and "没有这个活动" in text
+
+
+def test_the_template_declares_only_what_the_context_fills():
+    from docxtpl import DocxTemplate
+
+    from kjhdz_docs.recommendations import docx_context
+    from kjhdz_docs.rendering import template_path
+
+    declared = DocxTemplate(str(template_path("recommendations.docx"))).get_undeclared_template_variables()
+    assert declared == set(docx_context(2024, WEEK, [], [], None, []))
