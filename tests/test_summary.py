@@ -1,0 +1,182 @@
+"""`build_summary` on a generated inbox of known values: totals, missing units, superseded and rejected
+files, the PDF (text, charts as images, PDF/A-2b), byte-identical rebuilds, ``--json``.
+
+Two real builds (docxtpl + one LibreOffice start each) serve every assert of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pikepdf
+import pytest
+from openpyxl import load_workbook
+
+from kjhdz_docs import cnnum
+from kjhdz_docs.forms import INDICATORS
+from kjhdz_docs.roster import load_roster
+from kjhdz_docs.summary import build_summary
+from tests.conftest import requires_soffice
+from tests.summary_inbox import make_inbox
+
+pytestmark = [requires_soffice, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("statistics-inbox")
+    return folder, make_inbox(folder)
+
+
+@pytest.fixture(scope="module")
+def built(inbox, tmp_path_factory):
+    folder, _ = inbox
+    out = tmp_path_factory.mktemp("summary")
+    code = build_summary(2024, inbox=folder, out=out)
+    return out, code
+
+
+@pytest.fixture(scope="module")
+def rebuilt(inbox, tmp_path_factory):
+    """A second build of the same inbox, with --json (stdout captured by the test that reads it)."""
+    folder, _ = inbox
+    out = tmp_path_factory.mktemp("summary-again")
+    return out
+
+
+@pytest.fixture(scope="module")
+def data(built):
+    return json.loads((built[0] / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def expected_totals(inbox):
+    accepted = inbox[1]["accepted"]
+    return {i.id: sum((v[i.id] for v in accepted.values()), Decimal(0) if i.is_money else 0) for i in INDICATORS}
+
+
+@pytest.fixture(scope="module")
+def pdf_text(built):
+    import pdfplumber
+
+    with pdfplumber.open(built[0] / "summary.pdf") as pdf:
+        return [re.sub(r"\s+", "", p.extract_text() or "") for p in pdf.pages]
+
+
+def test_exit_code_one_because_files_were_rejected(built):
+    assert built[1] == 1
+
+
+def test_every_national_total_exactly(data, expected_totals):
+    for ind in INDICATORS:
+        want = expected_totals[ind.id]
+        got = data["totals"][ind.id]
+        if ind.is_money:
+            assert isinstance(got, float) and Decimal(repr(got)) == want.quantize(Decimal("0.01")), ind.id
+        else:
+            assert isinstance(got, int) and got == want, ind.id
+    assert data["reported_units"] == 7
+
+
+def test_units_table_sums_to_totals(data):
+    for ind in INDICATORS:
+        total = sum(Decimal(repr(u[ind.id])) if ind.is_money else u[ind.id] for u in data["units"].values())
+        assert total == Decimal(repr(data["totals"][ind.id])) if ind.is_money else total == data["totals"][ind.id]
+
+
+def test_missing_units_are_roster_minus_accepted(data, inbox):
+    roster = [u.name for u in load_roster(2024).units]
+    accepted = set(inbox[1]["accepted"])
+    assert data["missing_units"] == [n for n in roster if n not in accepted]
+    assert "河北省" in data["missing_units"] and "水利部" in data["missing_units"]   # rejected → still missing
+    assert set(data["units"]) == accepted
+
+
+def test_superseded_and_rejected_files(data, inbox):
+    expect = inbox[1]
+    subs = {s["file"]: s for s in data["submissions"]}
+    old = subs[expect["superseded"]]
+    assert old["status"] == "superseded" and old["superseded_by"] == expect["superseded_by"]
+    assert data["units"]["北京市"]["activities"] == expect["accepted"]["北京市"]["activities"]
+    for name in expect["rejected"]:
+        assert subs[name]["status"] == "rejected"
+        assert subs[name]["problems"] and all({"sheet", "cell", "rule", "message"} <= set(p) for p in subs[name]["problems"])
+        assert all(len(subs[name]["sha256"]) == 64 for name in subs)
+    assert subs["河北省统计表.xlsx"]["problems"][0]["cell"]
+
+
+def test_no_previous_year_is_said_not_invented(data, pdf_text):
+    assert data["previous_year"] is None
+    assert "本报告不作同比" in "".join(pdf_text)
+
+
+def test_pdf_is_pdfa_and_shows_the_overview_figures(built, data, pdf_text):
+    out = built[0]
+    with pikepdf.open(out / "summary.pdf") as pdf:
+        assert pdf.open_metadata().pdfa_status == "2B"
+    first = "".join(pdf_text[:2])
+    t = data["totals"]
+    funding_total = data["derived"]["funding.total"]
+    for phrase in (f"全国共开展科普活动{cnnum.count(t['activities'], '次')}",
+                   f"投入经费{cnnum.money_wan(Decimal(repr(funding_total)))}",
+                   f"其中中央财政{cnnum.money_wan(Decimal(repr(t['funding.central'])))}",
+                   f"线下活动群众参与{cnnum.count(t['public.offline'], '人次')}",
+                   f"线上活动群众参与{cnnum.count(t['public.online'], '人次')}",
+                   f"参与媒体{cnnum.count(t['media.outlets'], '家')}",
+                   f"大学{cnnum.count(t['open.universities'], '所')}"):
+        assert phrase in first, phrase
+    assert "万人次" in first     # large numbers the Chinese way
+    text = "".join(pdf_text)
+    for name in ("2024年全国科技活动周开展情况全国汇总表", "北京市-统计表-初稿.xlsx", "河北省统计表.xlsx", "约三千"):
+        assert name in text
+    assert f"{cnnum.plain_count(t['public.offline'])}" in text      # 附件1 table, exact figure
+    assert "湖北省" in text                                          # a missing unit, listed for 催报
+
+
+def test_charts_are_images_in_the_pdf(built):
+    with pikepdf.open(built[0] / "summary.pdf") as pdf:
+        images = [img for page in pdf.pages for img in page.get_images().values()]
+    assert len(images) >= 4
+    assert all(int(img.Width) >= 1000 for img in images)      # drawn at 200 dpi for a 150 mm width
+
+
+def test_outputs_and_manifest(built):
+    out = built[0]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rec = manifest["records"][0]
+    assert rec["type"] == "summary" and rec["title"] == "2024年全国科技活动周开展情况总结报告"
+    assert rec["date"] == "2024-06-30" and rec["creators"] == ["科学技术部"]
+    assert rec["attachments"] == ["summary.xlsx"] and manifest["reports"] == ["summary.json"]
+    assert manifest["intake"] == "intake.json"
+    for name in ("summary.docx", "summary.pdf", "summary.xlsx", "intake.json", "funding.png"):
+        assert (out / name).stat().st_size > 0
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_workbook_sheets(built, data):
+    wb = load_workbook(built[0] / "summary.xlsx")
+    assert wb.sheetnames == ["全国汇总", "分单位", "报送情况"]
+    nat = wb["全国汇总"]
+    values = {nat.cell(r, 4).value: nat.cell(r, 5).value for r in range(2, nat.max_row + 1)}
+    assert values["activities"] == data["totals"]["activities"]
+    assert values["funding.central"] == data["totals"]["funding.central"]
+    per = wb["分单位"]
+    roster = [u.name for u in load_roster(2024).units]
+    assert [per.cell(r, 2).value for r in range(2, per.max_row)] == [n for n in roster if n in data["units"]]
+    assert per.cell(per.max_row, 2).value == "合计"
+    intake = [[c.value for c in row] for row in wb["报送情况"].iter_rows()]
+    assert any(r[0] == "河北省统计表.xlsx" and r[2] == "退回" for r in intake)
+
+
+def test_rebuild_is_byte_identical_and_json_goes_to_stdout(inbox, built, rebuilt, capsys):
+    folder, _ = inbox
+    capsys.readouterr()
+    assert build_summary(2024, inbox=folder, out=rebuilt, as_json=True) == 1
+    stdout = capsys.readouterr().out
+    first = built[0]
+    for name in ("summary.json", "summary.xlsx", "funding.png", "participation.png", "offline_online.png"):
+        assert (first / name).read_bytes() == (rebuilt / name).read_bytes(), name
+    assert json.loads(stdout) == json.loads((rebuilt / "summary.json").read_text(encoding="utf-8"))
