@@ -4,7 +4,7 @@ Understood (full-width digits and punctuation too, and Chinese numerals such as 
 
     5月25日   5月25号   2024年5月25日   2024.5.25   2024/5/25   2024-05-25   2024-05-25 00:00:00
     5月25日—6月1日   2024年5月25日-2024年6月1日   5月25日至27日   5月25-27日   5.25-6.1
-    5月25日、26日   活动周期间 (the whole week)
+    5/25   5月25日、26日   活动周期间 (the whole week)
 
 A missing year is the list's year; the second half of a range borrows the first half's year and
 month. Short dotted dates (5.25) are only read when the text has no other kind of date, so times
@@ -33,8 +33,8 @@ _PATTERNS = [
     # 2024年5月25日, 5月25日, 5月25号, 5月25
     ("cn", re.compile(r"(?:" + _Y.format("") + r"\s*年\s*)?(?<!\d)(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)"
                       r"\s*[日号]?")),
-    # 5.25 (only when nothing else is found)
-    ("dot", re.compile(r"(?<![\d.:])(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?![\d.:])")),
+    # 5.25, 5/25 (only when nothing else is found)
+    ("dot", re.compile(r"(?<![\d.:/])(?P<m>\d{1,2})(?P<sep>[./])(?P<d>\d{1,2})(?![\d.:/])")),
 ]
 _DAY_ONLY = re.compile(r"(?P<d>\d{1,2})\s*[日号]")
 _WEEK_WORDS = ("活动周期间", "科技周期间", "科技活动周期间", "活动周全周", "活动周内")
