@@ -99,6 +99,11 @@ def check_zip(path: Path, *, fmt: str = "xlsx") -> None:
                     info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
                 raise UnsafeFile("zip-bomb", f"{info.filename} 的压缩比异常（{info.compress_size} → {info.file_size} 字节），"
                                              "拒绝读取；请重新导出后报送")
+        for info in infos:
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size > info.file_size + info.file_size // 100 + 1024:
+                # deflate never grows data like this: the declared size is a lie
+                raise UnsafeFile("zip-bomb", f"{info.filename} 声明的解压大小（{info.file_size} 字节）小于压缩数据本身，"
+                                             "文件异常，拒绝读取；请重新导出后报送")
         names = {i.filename for i in infos}
         if fmt == "ods" and "META-INF/manifest.xml" in names:
             if b"encryption-data" in _read_capped(zf, zf.getinfo("META-INF/manifest.xml"), 1024 * 1024):
@@ -142,8 +147,10 @@ def _inflate_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) ->
                                                        "可能是恶意文件，拒绝读取；请用 Excel 或 WPS 重新另存后报送")
                     tail = window[-_OVERLAP:]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        if isinstance(exc, UnsafeFile):
-            raise
+        if "CRC" in str(exc) and seen <= info.file_size:
+            # stopped at the declared size and the data did not end there: the zip lies about its sizes
+            raise UnsafeFile("zip-bomb", f"{info.filename} 解压后的大小与声明不符（声明 {info.file_size} 字节），"
+                                         "拒绝读取；请重新导出后报送") from None
         raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename}：{exc}），请重新导出后报送") from None
     return seen
 

@@ -1,0 +1,412 @@
+"""Specimen workbooks: the forms filled the ways people really fill them, and hostile files.
+
+Deterministic (same arguments → same bytes): used by the intake tests, the recommendation list's and
+the summary report's tests, the sample-data generator and the benchmarks.
+
+Filled forms::
+
+    write_statistics(path, "河北省科学技术厅", sample_values("河北省"), style="shifted")
+    write_recommendations(path, "深圳市科技创新局", sample_activities("深圳市", 3), style="cover_sheet")
+
+``STATISTICS_STYLES`` / ``RECOMMENDATION_STYLES`` name the variants (moved labels, merged cells,
+title rows, a cover sheet, text numbers ``1,234`` / ``１２３`` / ``12.5万元``, label noise …). A value
+in ``values`` may be any cell content (``-5``, ``"约100"``, ``"=C3*2"``) to make a bad form.
+
+Hostile files: :func:`write_zip_bomb`, :func:`write_lying_zip`, :func:`write_entity_bomb`,
+:func:`write_external_entity`, :func:`write_password_protected`, :func:`write_not_a_workbook`,
+:func:`write_empty`, :func:`write_truncated`, :func:`write_wps_et`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+
+from . import forms
+from .workbooks import FIXED_TIME, save_deterministic, set_text_safe
+
+# --- data ------------------------------------------------------------------------------------------
+# a county-level place for each unit of the roster (for realistic 举办地点)
+PLACES = {
+    "北京市": "北京市海淀区", "天津市": "天津市滨海新区", "河北省": "河北省石家庄市长安区", "山西省": "山西省太原市小店区",
+    "内蒙古自治区": "内蒙古自治区呼和浩特市新城区", "辽宁省": "辽宁省沈阳市和平区", "吉林省": "吉林省长春市朝阳区",
+    "黑龙江省": "黑龙江省哈尔滨市南岗区", "上海市": "上海市浦东新区", "江苏省": "江苏省苏州市姑苏区",
+    "浙江省": "浙江省杭州市西湖区", "安徽省": "安徽省合肥市蜀山区", "福建省": "福建省福州市鼓楼区",
+    "江西省": "江西省南昌市东湖区", "山东省": "山东省济南市历下区", "河南省": "河南省郑州市金水区",
+    "湖北省": "湖北省武汉市洪山区", "湖南省": "湖南省长沙市岳麓区", "广东省": "广东省广州市天河区",
+    "广西壮族自治区": "广西壮族自治区南宁市青秀区", "海南省": "海南省海口市美兰区", "重庆市": "重庆市渝中区",
+    "四川省": "四川省成都市武侯区", "贵州省": "贵州省贵阳市观山湖区", "云南省": "云南省昆明市五华区",
+    "西藏自治区": "西藏自治区拉萨市城关区", "陕西省": "陕西省西安市雁塔区", "甘肃省": "甘肃省兰州市城关区",
+    "青海省": "青海省西宁市城中区", "宁夏回族自治区": "宁夏回族自治区银川市兴庆区",
+    "新疆维吾尔自治区": "新疆维吾尔自治区乌鲁木齐市天山区", "新疆生产建设兵团": "新疆维吾尔自治区石河子市",
+    "大连市": "辽宁省大连市甘井子区", "青岛市": "山东省青岛市崂山区", "宁波市": "浙江省宁波市鄞州区",
+    "厦门市": "福建省厦门市思明区", "深圳市": "广东省深圳市南山区", "沈阳市": "辽宁省沈阳市浑南区",
+    "长春市": "吉林省长春市南关区", "哈尔滨市": "黑龙江省哈尔滨市松北区", "南京市": "江苏省南京市玄武区",
+    "杭州市": "浙江省杭州市滨江区", "济南市": "山东省济南市历城区", "武汉市": "湖北省武汉市武昌区",
+    "广州市": "广东省广州市越秀区", "成都市": "四川省成都市锦江区", "西安市": "陕西省西安市碑林区",
+    "中国科学院": "北京市海淀区", "中国气象局": "北京市海淀区", "国家林业和草原局": "北京市东城区",
+    "农业农村部": "北京市朝阳区", "交通运输部": "北京市东城区", "教育部": "北京市西城区",
+    "工业和信息化部": "北京市西城区", "国家卫生健康委员会": "北京市西城区", "生态环境部": "北京市西城区",
+    "自然资源部": "北京市西城区", "水利部": "北京市西城区", "应急管理部": "北京市东城区", "中国地震局": "北京市海淀区",
+}
+_THEMES = ("科普嘉年华", "科学之夜", "院士专家进校园", "科技馆开放日", "实验室开放日", "乡村科技大集", "科普讲解大赛",
+           "青少年科创营", "科学家精神报告会", "智慧农业田间课堂", "防灾减灾科普体验", "航天科普展")
+
+
+def _rng(*parts) -> random.Random:
+    return random.Random("/".join(str(p) for p in parts))
+
+
+def sample_values(unit: str, seed: int = 0) -> dict[str, int | Decimal]:
+    """Plausible 统计表 values for ``unit`` (ints for counts, 2-decimal :class:`Decimal` for 万元)."""
+    rng = _rng("values", unit, seed)
+    out: dict[str, int | Decimal] = {}
+    for ind in forms.INDICATORS:
+        if ind.is_money:
+            out[ind.id] = Decimal(rng.randint(0, 500_000)) / 100
+        elif ind.id.startswith("public."):
+            out[ind.id] = rng.randint(10_000, 5_000_000)
+        else:
+            out[ind.id] = rng.randint(0, 3_000)
+    return out
+
+
+def sample_activities(unit: str, count: int = 3, seed: int = 0, *, year: int = 2024) -> list[dict[str, str]]:
+    """``count`` 推荐表 rows for ``unit`` (name, intro ≤ 100 字, time_place at county level, contact, unit)."""
+    rng = _rng("activities", unit, seed)
+    place = PLACES.get(unit, "北京市东城区")
+    out = []
+    for n in range(count):
+        theme = _THEMES[(rng.randrange(len(_THEMES)) + n) % len(_THEMES)]
+        day = 25 + (n + rng.randrange(3)) % 7
+        date = f"{year}年5月{day}日" if day <= 31 else f"{year}年6月{day - 31}日"
+        out.append({
+            "name": f"{year}年{unit}科技活动周·{theme}",
+            "intro": f"围绕“弘扬科学家精神 激发全社会创新活力”主题，组织{theme}，邀请科技工作者与公众面对面交流，"
+                     f"预计参与{rng.randint(2, 50) * 100}人次。",
+            "time_place": f"{date}，{place}",
+            "contact": f"{'张王李赵刘陈'[rng.randrange(6)]}老师 010-{rng.randint(60000000, 69999999)}",
+            "unit": unit,
+        })
+    return out
+
+
+# --- the 统计表 as people fill it -------------------------------------------------------------------
+STATISTICS_STYLES: dict[str, dict] = {
+    "form": {},                                                       # the blank form, filled in
+    "shifted": {"offset": (3, 2)},                                    # moved down 3 rows, right 2 columns
+    "title_rows": {"title_rows": 3},                                  # 附件2 / blank / title above the form
+    "cover_sheet": {"cover_sheet": True, "second_sheet": True},       # 填报说明 first, a stray Sheet2 after
+    "no_merge": {"merged": False},                                    # group label repeated, nothing merged
+    "text_numbers": {"numbers": "text"},                              # '1,234' and '12.5万元' as text
+    "full_width": {"numbers": "full_width", "label_noise": True},      # '１２３', full-width labels, spaces
+    "unit_next_cell": {"unit_in": "next_cell"},                       # 地方/部门： | 河北省
+    "units_column": {"units_column": True, "offset": (1, 0)},         # a 单位 column right of the values
+}
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+def _number_cell(value, indicator: forms.Indicator, numbers: str, n: int):
+    if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+        return value   # a deliberately bad value, written as given
+    if numbers == "number":
+        return float(value) if isinstance(value, Decimal) else value
+    if numbers == "text":
+        if indicator.is_money:
+            return f"{value}万元" if n % 2 else f" {value} "
+        return f"{value:,}" if n % 2 else str(value)
+    if numbers == "full_width":
+        return _full_width(f"{value}")
+    raise ValueError(numbers)
+
+
+def statistics_workbook(unit_text: str, values: dict | None = None, *, year: int = 2024, offset=(0, 0),
+                        title_rows: int = 0, cover_sheet: bool = False, second_sheet: bool = False,
+                        merged: bool = True, numbers: str = "number", label_noise: bool = False,
+                        unit_in: str = "same_cell", units_column: bool = False, omit: tuple[str, ...] = (),
+                        sheet_name: str = "统计表") -> Workbook:
+    """A filled 附件2 统计表; ``values`` maps indicator id → value (missing ids stay blank)."""
+    values = values if values is not None else {}
+    wb = Workbook()
+    ws = wb.active
+    if cover_sheet:
+        ws.title = "填报说明"
+        ws["A1"] = "填报说明"
+        ws["A2"] = "1. 请如实填写科普活动开展次数等各项指标，经费单位为万元。"
+        ws["A3"] = "2. 填写完成后加盖公章，扫描件与电子版一并报送。"
+        ws = wb.create_sheet(sheet_name)
+    else:
+        ws.title = sheet_name
+    r0, c0 = offset
+    r0 += 1
+    for i in range(title_rows):
+        ws.cell(r0 + i, c0 + 1, ("附件2", None, forms.statistics_title(year))[i % 3])
+    r0 += title_rows
+    ws.cell(r0, c0 + 1, forms.statistics_title(year))
+    r0 += 1
+    label = forms.STATISTICS_UNIT_LABEL + "："
+    if label_noise:
+        label = "地方 / 部门(盖章) :"
+    if unit_in == "same_cell":
+        ws.cell(r0, c0 + 1, f"{label}{unit_text}")
+    else:
+        ws.cell(r0, c0 + 1, label)
+        ws.cell(r0, c0 + 2, unit_text)
+    r0 += 1
+    groups: dict[str, list[int]] = {}
+    row = r0
+    for n, ind in enumerate(forms.INDICATORS):
+        if ind.id in omit:
+            continue
+        text = ind.label
+        if label_noise:
+            text = text.replace("（", "(").replace("）", ")").replace("：", ":") if n % 2 else " ".join(text[:4]) + text[4:] + " "
+        if ind.group:
+            groups.setdefault(ind.group, []).append(row)
+            ws.cell(row, c0 + 2, text)
+            if not merged:
+                ws.cell(row, c0 + 1, ind.group)
+        else:
+            ws.cell(row, c0 + 1, text)
+            if merged:
+                ws.merge_cells(start_row=row, start_column=c0 + 1, end_row=row, end_column=c0 + 2)
+        value = values.get(ind.id)
+        if value is not None:
+            cell = ws.cell(row, c0 + 3)
+            v = _number_cell(value, ind, numbers, n)
+            if isinstance(v, str) and v.startswith("="):
+                cell.value = v    # a formula, on purpose: openpyxl stores no cached value
+            else:
+                set_text_safe(cell, v)
+        if units_column:
+            ws.cell(row, c0 + 4, ind.unit)
+        row += 1
+    for group, rows in groups.items():
+        if merged:
+            ws.cell(rows[0], c0 + 1, group)
+            ws.merge_cells(start_row=rows[0], start_column=c0 + 1, end_row=rows[-1], end_column=c0 + 1)
+            ws.cell(rows[0], c0 + 1).alignment = Alignment(vertical="center", wrap_text=True)
+    if second_sheet:
+        extra = wb.create_sheet("Sheet2")
+        extra["A1"] = "备注：数据来源于各区县汇总"
+    return wb
+
+
+def write_statistics(path: Path, unit_text: str, values: dict | None = None, *, style: str = "form",
+                     mtime: float | None = None, **options) -> Path:
+    """Write a filled 统计表 (one of :data:`STATISTICS_STYLES`, options override it) to ``path``."""
+    kwargs = dict(STATISTICS_STYLES[style]) | options
+    return _save(statistics_workbook(unit_text, values, **kwargs), Path(path), mtime)
+
+
+# --- the 推荐表 as people fill it --------------------------------------------------------------------
+RECOMMENDATION_STYLES: dict[str, dict] = {
+    "form": {},                                           # the blank form's layout
+    "shifted": {"offset": (2, 1)},
+    "cover_sheet": {"cover_sheet": True},
+    "seed_layout": {"hint_row": True, "unit_line": False},   # hints in a row under the header, as in the notice
+    "merged_unit": {"merged_unit": True, "unit_line": False},  # 推荐单位 merged down the column
+    "title_rows": {"title_rows": 2, "label_noise": True},
+}
+
+
+def recommendation_workbook(unit_text: str, activities: list[dict], *, year: int = 2024, offset=(0, 0),
+                            title_rows: int = 0, cover_sheet: bool = False, unit_line: bool = True,
+                            hint_row: bool = False, merged_unit: bool = False, label_noise: bool = False,
+                            row_unit: str | None = None, sheet_name: str = "推荐表") -> Workbook:
+    """A filled 附件1 推荐表 with ``activities`` (dicts with name/intro/time_place/contact/unit)."""
+    wb = Workbook()
+    ws = wb.active
+    if cover_sheet:
+        ws.title = "说明"
+        ws["A1"] = "本表为附件1，请勿修改表头。"
+        ws = wb.create_sheet(sheet_name)
+    else:
+        ws.title = sheet_name
+    r0, c0 = offset
+    r = r0 + 1
+    for i in range(title_rows):
+        ws.cell(r, c0 + 1, ("附件1", None)[i % 2])
+        r += 1
+    ws.cell(r, c0 + 1, forms.recommendation_title(year))
+    r += 1
+    if unit_line:
+        ws.cell(r, c0 + 1, f"推荐单位：{unit_text}（公章）")
+        r += 1
+    for i, col in enumerate(forms.RECOMMENDATION_COLUMNS):
+        label = col.label if hint_row else col.label + (f"\n{col.hint}" if col.hint else "")
+        if label_noise:
+            label = " ".join(label) if i % 2 else label.replace("、", "､")
+        ws.cell(r, c0 + 1 + i, label)
+    r += 1
+    if hint_row:
+        for i, col in enumerate(forms.RECOMMENDATION_COLUMNS):
+            if col.hint:
+                ws.cell(r, c0 + 1 + i, col.hint)
+        r += 1
+    first = r
+    for n, act in enumerate(activities, 1):
+        cells = [n, act.get("name"), act.get("intro"), act.get("time_place"),
+                 row_unit if row_unit is not None else act.get("unit", unit_text), act.get("contact")]
+        for i, v in enumerate(cells):
+            if v is not None and not (merged_unit and i == 4 and n > 1):
+                set_text_safe(ws.cell(r, c0 + 1 + i), v)
+        r += 1
+    if merged_unit and len(activities) > 1:
+        ws.merge_cells(start_row=first, start_column=c0 + 5, end_row=r - 1, end_column=c0 + 5)
+    for note in forms.recommendation_notes(year):
+        ws.cell(r, c0 + 1, note)
+        r += 1
+    return wb
+
+
+def write_recommendations(path: Path, unit_text: str, activities: list[dict], *, style: str = "form",
+                          mtime: float | None = None, **options) -> Path:
+    kwargs = dict(RECOMMENDATION_STYLES[style]) | options
+    return _save(recommendation_workbook(unit_text, activities, **kwargs), Path(path), mtime)
+
+
+def _save(wb: Workbook, path: Path, mtime: float | None) -> Path:
+    save_deterministic(wb, path)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+# --- hostile and broken files ---------------------------------------------------------------------
+def _form_members(unit_text: str = "河北省") -> dict[str, bytes]:
+    buf = io.BytesIO()
+    statistics_workbook(unit_text, sample_values(unit_text)).save(buf)
+    with zipfile.ZipFile(buf) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _write_zip(path: Path, members: dict[str, bytes | tuple[bytes, int]], big: dict[str, int] | None = None) -> Path:
+    """A zip with fixed timestamps; ``big`` members are streamed: name → megabytes of spaces inside the sheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, FIXED_TIME.timetuple()[:6]), data, zipfile.ZIP_DEFLATED)
+        for name, megabytes in (big or {}).items():
+            info = zipfile.ZipInfo(name, FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=megabytes >= 2048) as fh:
+                fh.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                chunk = b" " * (1 << 20)
+                for _ in range(megabytes):
+                    fh.write(chunk)
+                fh.write(b"</sheetData></worksheet>")
+    return path
+
+
+def write_zip_bomb(path: Path, megabytes: int = 1024) -> Path:
+    """A real .xlsx whose sheet inflates to ``megabytes`` MB (about 1,000:1)."""
+    members = _form_members()
+    members.pop("xl/worksheets/sheet1.xml")
+    return _write_zip(Path(path), members, {"xl/worksheets/sheet1.xml": megabytes})
+
+
+def write_lying_zip(path: Path, megabytes: int = 64, declared: int = 4096) -> Path:
+    """An .xlsx whose sheet claims ``declared`` bytes in the zip directory but inflates to ``megabytes`` MB."""
+    path = write_zip_bomb(path, megabytes)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    pos = data.rfind(b"PK\x01\x02")
+    while pos >= 0:
+        if data[pos + 46:pos + 46 + len(name)] == name:
+            data[pos + 24:pos + 28] = declared.to_bytes(4, "little")
+            break
+        pos = data.rfind(b"PK\x01\x02", 0, pos)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _split_declaration(xml: str) -> tuple[str, str]:
+    if xml.startswith("<?xml"):
+        head, rest = xml.split("?>", 1)
+        return head + "?>", rest
+    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', xml
+
+
+def write_entity_bomb(path: Path) -> Path:
+    """An .xlsx whose sheet XML declares nested entities (billion laughs)."""
+    members = _form_members()
+    ents = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
+    head, rest = _split_declaration(members["xl/worksheets/sheet1.xml"].decode())
+    members["xl/worksheets/sheet1.xml"] = (head + "\n<!DOCTYPE worksheet [" + "".join(ents) + "]>"
+                                           + rest.replace("<sheetData>", "<sheetData><!-- &lol9; -->", 1)).encode()
+    return _write_zip(Path(path), members)
+
+
+def write_external_entity(path: Path) -> Path:
+    """An .xlsx whose shared strings declare an external entity (XXE, reading /etc/passwd)."""
+    members = _form_members()
+    key = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in members else "xl/workbook.xml"
+    head, rest = _split_declaration(members[key].decode())
+    members[key] = (head + '\n<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + rest).encode()
+    return _write_zip(Path(path), members)
+
+
+def write_password_protected(path: Path, password: str = "kjhdz2024") -> Path:
+    """A real encrypted .xlsx (Agile encryption, as Excel writes it)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    buf = io.BytesIO()
+    statistics_workbook("河北省", sample_values("河北省")).save(buf)
+    buf.seek(0)
+    out = io.BytesIO()
+    OOXMLFile(buf).encrypt(password, out)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(out.getvalue())
+    return Path(path)
+
+
+def write_not_a_workbook(path: Path, text: str = "地方/部门：河北省\n科普活动开展次数,120\n") -> Path:
+    """A text file saved with a workbook name."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_empty(path: Path) -> Path:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(b"")
+    return Path(path)
+
+
+def write_truncated(path: Path, keep: float = 0.5) -> Path:
+    """A real .xlsx cut short (an interrupted e-mail download)."""
+    buf = io.BytesIO()
+    save_to = Path(path)
+    statistics_workbook("河北省", sample_values("河北省")).save(buf)
+    data = buf.getvalue()
+    save_to.parent.mkdir(parents=True, exist_ok=True)
+    save_to.write_bytes(data[: int(len(data) * keep)])
+    return save_to
+
+
+def write_wps_et(path: Path) -> Path:
+    """A file with WPS's own .et extension (an OLE file, as WPS writes it)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504)
+    return Path(path)
+
+
+def write_companion(path: Path, kind: str = "pdf") -> Path:
+    """A stand-in companion file (stamped scan or report): a tiny valid-looking PDF, PNG or text."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    body = {"pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+            "png": bytes.fromhex("89504e470d0a1a0a"), "docx": b"PK\x05\x06" + b"\0" * 18}.get(kind, b"scan")
+    Path(path).write_bytes(body)
+    return Path(path)
