@@ -38,7 +38,7 @@ import yaml
 from . import console
 from .errors import DataFileError, Problem
 from .event_dates import DateSpan, read_dates
-from .forms import INTRO_MAX_CHARS, MAX_ACTIVITIES, RECOMMENDATION_COLUMNS
+from .forms import INTRO_MAX_CHARS, MAX_ACTIVITIES
 from .manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from .model import Activity, FormKind, IntakeReport
 from .paths import build_dir, data_dir
@@ -418,6 +418,8 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
     order = _roster_order(year)
     rows = [a for s in report.accepted for a in s.activities]
     listed, excluded = consolidate(rows, order, *week, year=year)
+    log.debug("%d rows from %d accepted files: %d listed, %d to verify", len(rows), len(report.accepted),
+              len(listed), len(excluded))
     rot_file = Path(rotation_file) if rotation_file else rotation_path(year)
     rotation = load_rotation(rot_file, listed, week) if rot_file.exists() else None
 
