@@ -41,7 +41,7 @@ def build_notice(c, year=2024, out=None, quiet=False, verbose=False):
 
 @task(help={"year": "the year", "inbox": "folder of submitted 推荐表 (default data/<year>/inbox/recommendations/)",
             "out": "output folder (default build/<year>/recommendations/)",
-            "json": "print the intake report as JSON on stdout", "quiet": "print nothing but errors",
+            "json": "print recommendations.json (the list, the 待核实 rows and the intake report) on stdout", "quiet": "print nothing but errors",
             "verbose": "debug logging"})
 def build_recommendations(c, year=2024, inbox=None, out=None, json=False, quiet=False, verbose=False):
     """Read every submitted 附件1 推荐表 and build the national 推荐清单 (.docx, PDF, .xlsx, .json)."""
