@@ -5,7 +5,9 @@
   cell after the label, numbers typed as text (``1,234``, full-width ``１２３``, ``12.5万元``),
   a blank cell (read as 0), and a stray second sheet;
 - rejected forms: text where a count belongs, a negative number;
-- a resubmission: the same unit twice, the older file superseded.
+- a resubmission: the same unit twice, the older file superseded;
+- every layout of :data:`kjhdz_docs.specimens.STATISTICS_STYLES`, a stamped scan sent along, and
+  files that are not readable 统计表 at all (password-protected, not a workbook).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from kjhdz_docs import specimens
 from kjhdz_docs.blank_forms import statistics_workbook
 from kjhdz_docs.forms import INDICATORS, STATISTICS_UNIT_LABEL
 
@@ -114,5 +117,14 @@ def make_inbox(inbox: Path) -> dict:
     stamp(write_messy(inbox / "河北省统计表.xlsx", "河北省科技厅", values_for(30),
                       override={"activities": "约三千"}), t0)
     stamp(write_clean(inbox / "水利部.xlsx", "水利部", dict(values_for(31), **{"open.venues": -5})), t0)
+    # the specimen layouts people send (moved labels, cover sheets, text numbers …)
+    style_units = ["山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "江苏省", "浙江省", "安徽省", "福建省"]
+    for unit, style in zip(style_units, specimens.STATISTICS_STYLES, strict=True):
+        accepted[unit] = specimens.sample_values(unit)
+        specimens.write_statistics(inbox / f"{unit}-{style}.xlsx", f"{unit}科学技术厅", accepted[unit],
+                                   style=style, mtime=t0)
+    specimens.write_companion(inbox / "天津市" / "盖章扫描件.pdf")
+    specimens.write_password_protected(inbox / "江西省统计表（加密）.xlsx")
+    specimens.write_not_a_workbook(inbox / "山东省统计表.xlsx")
     return {"accepted": accepted, "superseded": "北京市-统计表-初稿.xlsx", "superseded_by": "北京市-统计表-修改稿.xlsx",
-            "rejected": {"河北省统计表.xlsx", "水利部.xlsx"}}
+            "rejected": {"河北省统计表.xlsx", "水利部.xlsx", "江西省统计表（加密）.xlsx", "山东省统计表.xlsx"}}

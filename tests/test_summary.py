@@ -41,10 +41,8 @@ def built(inbox, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def rebuilt(inbox, tmp_path_factory):
-    """A second build of the same inbox, with --json (stdout captured by the test that reads it)."""
-    folder, _ = inbox
-    out = tmp_path_factory.mktemp("summary-again")
-    return out
+    """The output folder of a second build of the same inbox (run by the test that reads its stdout)."""
+    return tmp_path_factory.mktemp("summary-again")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +68,7 @@ def test_exit_code_one_because_files_were_rejected(built):
     assert built[1] == 1
 
 
-def test_every_national_total_exactly(data, expected_totals):
+def test_every_national_total_exactly(data, expected_totals, inbox):
     for ind in INDICATORS:
         want = expected_totals[ind.id]
         got = data["totals"][ind.id]
@@ -78,7 +76,7 @@ def test_every_national_total_exactly(data, expected_totals):
             assert isinstance(got, float) and Decimal(repr(got)) == want.quantize(Decimal("0.01")), ind.id
         else:
             assert isinstance(got, int) and got == want, ind.id
-    assert data["reported_units"] == 7
+    assert data["reported_units"] == len(inbox[1]["accepted"]) == 16
 
 
 def test_units_table_sums_to_totals(data):
@@ -106,6 +104,7 @@ def test_superseded_and_rejected_files(data, inbox):
         assert subs[name]["problems"] and all({"sheet", "cell", "rule", "message"} <= set(p) for p in subs[name]["problems"])
         assert all(len(subs[name]["sha256"]) == 64 for name in subs)
     assert subs["河北省统计表.xlsx"]["problems"][0]["cell"]
+    assert subs["天津市/盖章扫描件.pdf"]["status"] == "attachment"
 
 
 def test_no_previous_year_is_said_not_invented(data, pdf_text):
@@ -130,10 +129,22 @@ def test_pdf_is_pdfa_and_shows_the_overview_figures(built, data, pdf_text):
         assert phrase in first, phrase
     assert "万人次" in first     # large numbers the Chinese way
     text = "".join(pdf_text)
-    for name in ("2024年全国科技活动周开展情况全国汇总表", "北京市-统计表-初稿.xlsx", "河北省统计表.xlsx", "约三千"):
+    for name in ("2024年全国科技活动周开展情况全国汇总表", "约三千", "退回4份", "被同一单位后报版本替换1份"):
         assert name in text
     assert f"{cnnum.plain_count(t['public.offline'])}" in text      # 附件1 table, exact figure
     assert "湖北省" in text                                          # a missing unit, listed for 催报
+
+
+def test_data_quality_annex_lists_every_rejected_and_superseded_file(built, inbox):
+    from docx import Document
+
+    doc = Document(str(built[0] / "summary.docx"))
+    rows = {row.cells[1].text: [c.text for c in row.cells] for t in doc.tables for row in t.rows if len(row.cells) == 5}
+    for name in inbox[1]["rejected"]:
+        assert rows[name][3] == "退回" and len(rows[name][4]) > 5, name
+    old = rows[inbox[1]["superseded"]]
+    assert old[3] == "已被替代" and inbox[1]["superseded_by"] in old[4]
+    assert "天津市/盖章扫描件.pdf" not in rows
 
 
 def test_charts_are_images_in_the_pdf(built):
