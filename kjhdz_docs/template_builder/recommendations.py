@@ -22,9 +22,11 @@ from ..forms import RECOMMENDATION_COLUMNS
 from . import gongwen as g
 
 # 版心 of a landscape page: 225 mm wide
-LIST_WIDTHS = [12, 40, 74, 42, 27, 30]          # 序号 活动名称 活动简介 举办时间、地点 推荐单位 联系人及电话
+LIST_WIDTHS = [11, 38, 86, 40, 22, 28]          # 序号 活动名称 活动简介 举办时间、地点 推荐单位 联系人及电话
 EXCLUDED_WIDTHS = [12, 27, 40, 42, 62, 42]      # 序号 推荐单位 活动名称 举办时间、地点 待核实原因 来源
 ROTATION_WIDTHS = [45, 40, 110, 30]             # 日期 推荐单位 活动名称 清单序号
+CELL_PT = 10.5                                  # 五号 in the data rows, so a page holds more of a long list
+CELL_LINE_PT = 13.5
 
 
 def _p(container, text: str = "", style: str = g.BODY, **kw):
@@ -48,6 +50,13 @@ def _cant_split(row) -> None:
     tr_pr.append(OxmlElement("w:cantSplit"))
 
 
+def _small(p) -> None:
+    """五号 runs with a matching exact line height."""
+    g.set_ppr(p._p.get_or_add_pPr(), line_pt=CELL_LINE_PT)
+    for run in p.runs:
+        g.set_rpr(run._r.get_or_add_rPr(), size=CELL_PT)
+
+
 def _table(doc, widths, headers: list[str], cells: list[tuple[str, str]], *, loop: str,
            group: tuple[str, str] | None = None):
     """Header row, then (optionally) a group row spanning every column, then the looped data row.
@@ -61,7 +70,7 @@ def _table(doc, widths, headers: list[str], cells: list[tuple[str, str]], *, loo
     header = table.rows[0]
     _repeat_header(header)
     for cell, text in zip(header.cells, headers):
-        g.set_cell_text(cell, text, g.TABLE_HEADER)
+        _small(g.set_cell_text(cell, text, g.TABLE_HEADER))
     i = 1
 
     def tag_row(text: str):
@@ -83,7 +92,7 @@ def _table(doc, widths, headers: list[str], cells: list[tuple[str, str]], *, loo
     row = table.rows[i]
     _cant_split(row)
     for cell, (text, align) in zip(row.cells, cells):
-        g.set_cell_text(cell, text, g.TABLE_TEXT, align=align)
+        _small(g.set_cell_text(cell, text, g.TABLE_TEXT, align=align))
     i += 1
     tag_row("{%tr endfor %}")
     if group:
