@@ -134,7 +134,7 @@ def statistics_workbook(unit_text: str, values: dict | None = None, *, year: int
                         title_rows: int = 0, cover_sheet: bool = False, second_sheet: bool = False,
                         merged: bool = True, numbers: str = "number", label_noise: bool = False,
                         unit_in: str = "same_cell", units_column: bool = False, omit: tuple[str, ...] = (),
-                        sheet_name: str = "统计表") -> Workbook:
+                        sheet_name: str = "统计表", hidden_copy: dict | None = None) -> Workbook:
     """A filled 附件2 统计表; ``values`` maps indicator id → value (missing ids stay blank)."""
     values = values if values is not None else {}
     wb = Workbook()
@@ -196,6 +196,15 @@ def statistics_workbook(unit_text: str, values: dict | None = None, *, year: int
             ws.cell(rows[0], c0 + 1, group)
             ws.merge_cells(start_row=rows[0], start_column=c0 + 1, end_row=rows[-1], end_column=c0 + 1)
             ws.cell(rows[0], c0 + 1).alignment = Alignment(vertical="center", wrap_text=True)
+    if hidden_copy is not None:     # last year's sheet, hidden, left in front of the form
+        old = statistics_workbook(unit_text, hidden_copy, year=year - 1).active
+        hidden = wb.create_sheet(f"{year - 1}年", 0)
+        for row in old.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    hidden.cell(cell.row, cell.column, cell.value)
+        hidden.sheet_state = "hidden"
+        wb.active = 1
     if second_sheet:
         extra = wb.create_sheet("Sheet2")
         extra["A1"] = "备注：数据来源于各区县汇总"

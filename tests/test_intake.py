@@ -207,3 +207,10 @@ def test_specimens_are_deterministic(tmp_path):
     b = sp.write_statistics(tmp_path / "b.xlsx", "河北省", sp.sample_values("河北省"), style="cover_sheet")
     assert a.read_bytes() == b.read_bytes()
     assert sp.sample_activities("河北省", 3) == sp.sample_activities("河北省", 3)
+
+
+def test_a_hidden_sheet_of_last_year_is_not_read(tmp_path):
+    values = sp.sample_values("安徽省")
+    path = sp.write_statistics(tmp_path / "ah.xlsx", "安徽省", values, hidden_copy=sp.sample_values("安徽省", seed=9))
+    sub = read(path)
+    assert sub.status is Status.ACCEPTED and sub.values == values

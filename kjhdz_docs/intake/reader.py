@@ -58,6 +58,7 @@ class Sheet:
     name: str
     rows: list[list]                                   # from A1, values as calamine gives them
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    visible: bool = True
 
     def value(self, row: int, col: int):
         if 0 <= row < len(self.rows) and 0 <= col < len(self.rows[row]):
@@ -131,7 +132,8 @@ def read_workbook(path: Path) -> WorkbookGrid:
                 merged = [tuple(map(tuple, rng)) for rng in (sh.merged_cell_ranges or [])]
             except Exception:  # not every format reports merged ranges
                 merged = []
-            sheets.append(Sheet(meta.name, rows, merged))
+            sheets.append(Sheet(meta.name, rows, merged, visible="Visible" in str(meta.visible)
+                                and "Hidden" not in str(meta.visible)))
     except Exception as exc:
         raise UnreadableWorkbook("corrupt-file", f"工作表无法读取（{exc}），请用 Excel 或 WPS 另存为 .xlsx 后重新报送") from None
     finally:
@@ -187,6 +189,8 @@ def cell_text(value) -> str:
         return "是" if value else "否"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0):
+        return value.date().isoformat()
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat()
     return str(value)

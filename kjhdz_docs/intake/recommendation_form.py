@@ -92,7 +92,8 @@ def _text(sheet: Sheet, r: int, c: int | None) -> str:
 def read_recommendations(grid: WorkbookGrid, roster: Roster, *, file: str,
                          fallback_unit: Unit | None = None) -> RecommendationResult:
     out = RecommendationResult()
-    headers = [h for h in (find_header(s) for s in grid.sheets) if h]
+    sheets = sorted(grid.sheets, key=lambda s: not s.visible)   # visible sheets first (stable)
+    headers = [h for h in (find_header(s) for s in sheets) if h]
     if not headers:
         from .statistics import MIN_LABELS, best_sheet
 

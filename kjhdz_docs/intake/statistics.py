@@ -95,7 +95,7 @@ def best_sheet(grid: WorkbookGrid) -> tuple[Sheet | None, dict[str, tuple[int, i
     from .labels import index_labels
 
     best, best_idx = None, {}
-    for sheet in grid.sheets:
+    for sheet in sorted(grid.sheets, key=lambda s: not s.visible):   # visible sheets first (stable)
         idx = index_labels(sheet, INDICATOR_KEYS)
         if len(idx) > len(best_idx):
             best, best_idx = sheet, idx
