@@ -181,3 +181,27 @@ def test_the_template_declares_only_what_the_context_fills():
 
     declared = DocxTemplate(str(template_path("recommendations.docx"))).get_undeclared_template_variables()
     assert declared == set(docx_context(2024, WEEK, [], [], None, []))
+
+
+# --- failures before anything is written ------------------------------------------------------------------
+def test_missing_inbox_is_a_typed_error(tmp_path):
+    from kjhdz_docs.errors import ExitCode, MissingInputError, exit_for
+    from kjhdz_docs.recommendations import build_recommendations
+
+    with pytest.raises(MissingInputError) as info:
+        build_recommendations(2024, inbox=tmp_path / "no-such-inbox", out=tmp_path / "out")
+    assert exit_for(info.value) == ExitCode.MISSING_INPUT
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_rotation_file_stops_before_any_output(tmp_path):
+    from kjhdz_docs.model import FormKind, IntakeReport, Status, Submission
+    from kjhdz_docs.recommendations import publish_list
+
+    sub = Submission("北京市.xlsx", "a" * 64, 1, Status.ACCEPTED, unit="北京市", activities=[row()])
+    bad = tmp_path / "rotation.yaml"
+    bad.write_text("days:\n  - {date: 2024-05-25, unit: 北京市, activity: 不在清单里}\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="不在清单里"):
+        publish_list(2024, IntakeReport(2024, FormKind.RECOMMENDATIONS, "/inbox", [sub]),
+                     out=tmp_path / "out", rotation_file=bad)
+    assert not (tmp_path / "out").exists()
