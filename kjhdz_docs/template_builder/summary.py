@@ -30,9 +30,9 @@ from . import gongwen as g
 
 CHART_WIDTH_MM = 150
 NAT_WIDTHS = [36, 70, 28, 22]                         # 156 mm
-KIND_WIDTHS = [52, 20, 24, 30, 30]                   # 156 mm
-UNIT_WIDTHS = [9, 33] + [18.3] * 10                  # 225 mm (landscape type area)
-QUALITY_WIDTHS = [10, 44, 24, 18, 60]                # 156 mm
+KIND_WIDTHS = [54, 22, 24, 28, 28]                   # 156 mm
+UNIT_WIDTHS = [8, 34, 18, 23, 18, 21, 21, 16, 18, 16, 16, 16]   # 225 mm (landscape type area)
+QUALITY_WIDTHS = [12, 42, 24, 20, 58]                # 156 mm
 MISSING_WIDTHS = [16, 80, 60]                        # 156 mm
 UNIT_PT = 9                                          # the wide per-unit table
 NAT_ROW_MM = 7.6
@@ -99,6 +99,8 @@ def _cell(cell, text: str, style: str = g.TABLE_TEXT, *, align: str | None = Non
     p = g.set_cell_text(cell, "", style, align=align)
     if text:
         g.add_run(p, text, size=size, font=font)
+    if size is not None:
+        g.set_ppr(p._p.get_or_add_pPr(), line_pt=size * 1.2, snap_to_grid=False)
     return p
 
 
@@ -112,7 +114,7 @@ def _loop_table(doc, widths, columns, var: str, total: str | None = None, *, siz
     _repeat_header(header)
     _row_height(header, header_mm)
     for cell, (_, heading) in zip(header.cells, columns):
-        _cell(cell, heading, g.TABLE_HEADER, size=size)
+        _cell(cell, heading.replace("（", "\n（"), g.TABLE_HEADER, size=size)   # the unit on its own line
     open_row, body, close_row = table.rows[1], table.rows[2], table.rows[3]
     _cell(open_row.cells[0], "{%tr for r in " + var + " %}")
     _cell(close_row.cells[0], "{%tr endfor %}")
@@ -120,7 +122,13 @@ def _loop_table(doc, widths, columns, var: str, total: str | None = None, *, siz
     _cant_split(body)
     for i, (cell, (key, _)) in enumerate(zip(body.cells, columns)):
         align = "right" if i >= numeric_from else ("left" if i in left else None)
-        _cell(cell, "{{ r.%s }}" % key, align=align, size=size)
+        p = _cell(cell, "{{ r.%s }}" % key, align=align, size=size)
+        if total:   # the last row stays on the page of the 合计 row
+            ppr = p._p.get_or_add_pPr()
+            keep = OxmlElement("w:keepNext")
+            keep.set(qn("w:val"), "{{ 1 if loop.last else 0 }}")
+            ppr.append(keep)
+            g.set_ppr(ppr)
     if total:
         row = table.rows[4]
         _row_height(row, row_mm)
@@ -150,6 +158,9 @@ def _body(doc) -> None:
     _figure(doc, "chart_participation", "figures.participation")
     _heading(doc, "四、各类单位开展情况")
     _paragraphs(doc, "kinds_text")
+    cap = _p(doc, "", g.NORMAL, align="center")
+    g.add_run(cap, "表1  各类单位开展情况", font=KAITI, size=g.HAO4, spacing=0)
+    g.set_ppr(cap._p.get_or_add_pPr(), keep_next=True, before_pt=6)
     _loop_table(doc, KIND_WIDTHS, KIND_COLUMNS, "kinds", "kinds_total", numeric_from=1)
     _figure(doc, "chart_activities", "figures.activities")
     _heading(doc, "五、与上年比较")
@@ -163,26 +174,49 @@ def _body(doc) -> None:
     _attachment_list(doc)
 
 
+def _tab_stop(paragraph, pos_twips: int) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    tabs = ppr.find(qn("w:tabs"))
+    if tabs is None:
+        tabs = OxmlElement("w:tabs")
+        ppr.append(tabs)
+    tab = OxmlElement("w:tab")
+    tab.set(qn("w:val"), "left")
+    tab.set(qn("w:pos"), str(pos_twips))
+    tabs.append(tab)
+    g.set_ppr(ppr)  # schema order
+
+
 def _attachment_list(doc) -> None:
-    """附件说明: "附件：1．XXX", with "2．" under "1．" (as in the notice)."""
+    """附件说明 as in the notice: "附件：1.XXX", "2." under "1.", wrapped names under the name."""
     c = g.CHAR_TWIPS
+    name_at = 6 * c            # 2 indent + 附件： (3) + "1." (1)
     _p(doc, "")
     _tag(doc, "{%p for a in annex_titles %}")
     _tag(doc, "{%p if loop.first %}")
-    first = _p(doc, "附件：{{ loop.index }}．{{ a }}", g.ATTACHMENT_LIST)
-    g.set_ppr(first._p.get_or_add_pPr(), left=7 * c, hanging=5 * c)
+    first = _p(doc, "", g.ATTACHMENT_LIST)
+    g.add_run(first, "附件：{{ loop.index }}.")
+    g.add_run(first, "").add_tab()
+    g.add_run(first, "{{ a }}")
+    g.set_ppr(first._p.get_or_add_pPr(), left=name_at, hanging=4 * c)
+    _tab_stop(first, name_at)
     _tag(doc, "{%p else %}")
-    other = _p(doc, "{{ loop.index }}．{{ a }}", g.ATTACHMENT_LIST)
-    g.set_ppr(other._p.get_or_add_pPr(), left=7 * c, hanging=2 * c)
+    other = _p(doc, "", g.ATTACHMENT_LIST)
+    g.add_run(other, "{{ loop.index }}.")
+    g.add_run(other, "").add_tab()
+    g.add_run(other, "{{ a }}")
+    g.set_ppr(other._p.get_or_add_pPr(), left=name_at, hanging=1 * c)
+    _tab_stop(other, name_at)
     _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
 
 
-def _annex_head(doc, label: str, title: str, *, new_page: bool = True):
+def _annex_head(doc, label: str, title: str, *, new_page: bool = True, gap: bool = True):
     lab = _p(doc, label, g.ATTACHMENT_LABEL)
     if new_page:
         g.page_break_before(lab)
-    _p(doc, "")
+    if gap:
+        _p(doc, "")
     t = _p(doc, title, g.ATTACHMENT_TITLE)
     g.set_ppr(t._p.get_or_add_pPr(), after_pt=12)
     return lab
@@ -221,7 +255,7 @@ def _national_table(doc) -> None:
 
 def _unit_table(doc) -> None:
     g.add_section(doc, landscape=True)
-    _annex_head(doc, "附件2", "{{ annex_titles[1] }}", new_page=False)
+    _annex_head(doc, "附件2", "{{ annex_titles[1] }}", new_page=False, gap=False)
     _loop_table(doc, UNIT_WIDTHS, UNIT_COLUMNS, "unit_rows", "unit_total", size=UNIT_PT, header_mm=14, row_mm=5.5)
 
 
