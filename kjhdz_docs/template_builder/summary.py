@@ -29,7 +29,7 @@ from ..fonts import HEITI, KAITI
 from . import gongwen as g
 
 CHART_WIDTH_MM = 150
-NAT_WIDTHS = [36, 70, 28, 22]                         # 156 mm
+NAT_WIDTHS = [34, 68, 28, 26]                         # 156 mm
 KIND_WIDTHS = [54, 22, 24, 28, 28]                   # 156 mm
 UNIT_WIDTHS = [8, 34, 18, 23, 18, 21, 21, 16, 18, 16, 16, 16]   # 225 mm (landscape type area)
 QUALITY_WIDTHS = [12, 42, 24, 20, 58]                # 156 mm
