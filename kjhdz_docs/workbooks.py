@@ -8,18 +8,14 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import os
-import re
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 
-FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
+from .ooxml import FIXED_TIME, publish_deterministic
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def set_text_safe(cell: Cell, value) -> Cell:
@@ -41,17 +37,5 @@ def save_deterministic(wb: Workbook, path: Path) -> Path:
     wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = path.with_name(f".{path.name}.raw")
-    tmp = path.with_name(f".{path.name}.part")
     wb.save(raw)
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":   # openpyxl stamps "modified" with the clock on save
-                data = _MODIFIED.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, data)
-    raw.unlink()
-    os.replace(tmp, path)
-    return path
+    return publish_deterministic(raw, path)

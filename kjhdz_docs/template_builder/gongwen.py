@@ -41,7 +41,6 @@ character step (15.75 pt) in twips; :data:`LINE_PT` is the grid pitch.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from docx import Document
@@ -549,13 +548,17 @@ def set_cell_text(cell, text: str, style: str = TABLE_TEXT, *, align: str | None
 
 # --- saving ------------------------------------------------------------------------------------------
 def save(doc: DocumentObject, path: Path) -> Path:
-    """Save atomically (temp file + rename)."""
+    """Save atomically and deterministically (fixed timestamps: rebuilding a template changes no bytes)."""
+    from ..ooxml import FIXED_TIME, publish_deterministic
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    doc.save(str(tmp))
-    os.replace(tmp, path)
-    return path
+    doc.core_properties.created = FIXED_TIME
+    doc.core_properties.modified = FIXED_TIME
+    doc.core_properties.last_modified_by = "kjhdz-docs"
+    raw = path.with_name(f".{path.name}.raw")
+    doc.save(str(raw))
+    return publish_deterministic(raw, path)
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name.isupper()] + [
