@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,8 @@ from .manifest import BuiltRecord, StageManifest, write_manifest
 from .notice_data import NoticeData, date_cn, load_notice, load_notice_file
 from .paths import build_dir
 from .rendering import render_docx
+from .staging import staged_output
+from .blank_forms import write_blank_forms
 
 PT_MM = 25.4 / 72
 
@@ -140,15 +140,6 @@ def render_notice(data: NoticeData, workdir: Path) -> tuple[Path, Path, ImprintP
     return docx, pdf, final
 
 
-def _blank_forms(year: int, outdir: Path) -> list[Path]:
-    try:
-        from .blank_forms import write_blank_forms
-    except ImportError:  # TODO: remove this guard once kjhdz_docs/blank_forms.py has landed
-        log.warning("kjhdz_docs.blank_forms is not available yet: the blank forms were not written")
-        return []
-    return list(write_blank_forms(year, outdir))
-
-
 def build_notice(year: int, out: str | os.PathLike | None = None, *, source: Path | None = None) -> int:
     """Render the year's notice (.docx, PDF/A-2b) and write the blank forms into ``build/<year>/notice/``.
 
@@ -159,26 +150,15 @@ def build_notice(year: int, out: str | os.PathLike | None = None, *, source: Pat
     converter.soffice_path()
     data = load_notice_file(Path(source)) if source else load_notice(year)
     outdir = build_dir(year, "notice", out)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
-    try:
+    with staged_output(outdir) as (work, written):
         with console.status("rendering the notice"):
             docx, pdf, pos = render_notice(data, work)
-        forms = _blank_forms(year, work)
+        forms = write_blank_forms(year, work)
         record = BuiltRecord(type="notice", title=data.title, creators=data.creators,
                              date=data.issue_date.isoformat(), original=DOCX, pdf=PDF,
                              doc_number=data.number, disclosure=data.disclosure,
                              attachments=sorted(p.name for p in forms))
         write_manifest(work, StageManifest(year=year, stage="notice", records=[record]))
-        outdir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for path in sorted(work.iterdir()):
-            if path.name.startswith("."):
-                continue
-            os.replace(path, outdir / path.name)
-            written.append(outdir / path.name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     console.table(f"{data.number} → {outdir}", ["file", "size"],
                   [(p.name, f"{p.stat().st_size:,} B") for p in written])
     console.say(f"{pos.pages} pages; 版记 on page {pos.page}, last rule at {pos.last_rule_mm:.1f} mm")

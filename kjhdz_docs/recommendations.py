@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -42,6 +39,7 @@ from .forms import INTRO_MAX_CHARS, MAX_ACTIVITIES
 from .manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from .model import Activity, FormKind, IntakeReport
 from .paths import build_dir, data_dir
+from .staging import staged_output
 
 log = logging.getLogger(__name__)
 
@@ -424,9 +422,7 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
     rotation = load_rotation(rot_file, listed, week) if rot_file.exists() else None
 
     outdir = build_dir(year, STAGE, out)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
-    try:
+    with staged_output(outdir) as (work, _):
         data = list_json(year, week, listed, excluded, report, rotation)
         write_json(work / JSON, data)
         write_json(work / INTAKE_JSON, data["submissions"])
@@ -438,12 +434,6 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
                              date=week[0].isoformat(), original=DOCX, pdf=PDF, attachments=[XLSX])
         write_manifest(work, StageManifest(year=year, stage=STAGE, records=[record], reports=[JSON],
                                            intake=INTAKE_JSON))
-        outdir.mkdir(parents=True, exist_ok=True)
-        for path in sorted(work.iterdir()):
-            if not path.name.startswith("."):
-                os.replace(path, outdir / path.name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
     units = {x.activity.unit for x in listed} | {x.activity.unit for x in excluded}
     console.table(f"{list_title(year)} → {outdir}", ["列入清单（项）", "待核实（项）", "推荐单位", "收件文件"],

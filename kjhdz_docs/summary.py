@@ -22,8 +22,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +34,7 @@ from .manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from .model import IntakeReport, Status, Submission
 from .paths import archive_root, build_dir, build_root
 from .rendering import render_docx
+from .staging import staged_output
 
 log = logging.getLogger(__name__)
 
@@ -519,18 +518,6 @@ def write_outputs(year: int, report: IntakeReport, roster: Sequence, workdir: Pa
     return s, data
 
 
-def publish(workdir: Path, outdir: Path) -> list[Path]:
-    """Move the finished files from ``workdir`` into ``outdir`` (each an atomic rename)."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in sorted(workdir.iterdir()):
-        if path.name.startswith("."):
-            continue
-        os.replace(path, outdir / path.name)
-        written.append(outdir / path.name)
-    return written
-
-
 def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
                   as_json: bool = False) -> int:
     """Read the year's 统计表 inbox and build the national summary report into ``build/<year>/summary/``.
@@ -549,15 +536,10 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
     intake_json = _intake_json(report)
     previous = find_previous(year)
     outdir = build_dir(year, STAGE, out)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
-    try:
+    with staged_output(outdir) as (work, written):
         with console.status("building the summary report"):
             s, data = write_outputs(year, report, list(roster.units), work, previous=previous,
                                     intake_json=intake_json)
-        written = publish(work, outdir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     _print_intake(report)
     totals_table(s)
     console.say(f"{len(written)} files in {outdir}; "
@@ -570,16 +552,12 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
 
 
 def _intake_json(report: IntakeReport) -> dict:
-    try:
-        from .intake.report import report_json
-    except ImportError:
-        return report.as_dict()
+    from .intake.report import report_json
+
     return report_json(report)
 
 
 def _print_intake(report: IntakeReport) -> None:
-    try:
-        from .intake.report import print_report
-    except ImportError:
-        return
+    from .intake.report import print_report
+
     print_report(report)
