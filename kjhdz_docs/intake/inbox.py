@@ -114,12 +114,14 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
     from .recommendation_form import read_recommendations
     from .statistics import read_statistics
 
-    fallback = _path_unit(roster, rel)
+    from functools import lru_cache
+
+    fallback = lru_cache(maxsize=1)(lambda: _path_unit(roster, rel))   # asked only when the form names no unit
     try:
         grid = read_workbook(path)
     except UnsafeFile as exc:
         sub.status = Status.REJECTED
-        sub.unit = _unit_name(fallback)
+        sub.unit = _unit_name(fallback())
         sub.problems.append(Problem(exc.rule, exc.message))
         return sub
     except MemoryError:
@@ -132,7 +134,7 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
     else:
         result = read_recommendations(grid, roster, file=rel, fallback_unit=fallback)
         sub.activities = result.activities
-    sub.unit = _unit_name(result.unit) or (_unit_name(fallback) if result.problems else None)
+    sub.unit = _unit_name(result.unit) or (_unit_name(fallback()) if result.problems else None)
     sub.problems = result.problems
     sub.notes = result.notes
     sub.status = Status.REJECTED if result.problems else Status.ACCEPTED
@@ -173,7 +175,7 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     label = f"reading {len(files)} files"
     if procs > 1 and roster.source:
         with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(procs) as pool:
-            results = pool.imap(_work, jobs, chunksize=max(1, len(jobs) // (procs * 8)))
+            results = pool.imap(_work, jobs, chunksize=max(1, min(64, len(jobs) // (procs * 4))))
             subs = list(console.progress(results, label, total=len(jobs)) if progress else results)
     else:
         it = (read_submission(Path(p), rel, kind, roster) for p, rel, _, _ in jobs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .reader import Sheet, is_blank
 
@@ -16,31 +17,29 @@ _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】")
 _NUMBERING = re.compile(r"^(?:\d{1,2}[.、)]|[一二三四五六七八九十]{1,3}[、.]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\))")
 
 
+@lru_cache(maxsize=8192)
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
 def squash(text) -> str:
     """NFKC and no whitespace at all."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    return _squash(text if isinstance(text, str) else str(text))
 
 
 def label_key(text) -> str:
-    s = squash(text)
+    return _label_key(text if isinstance(text, str) else str(text))
+
+
+@lru_cache(maxsize=8192)
+def _label_key(text: str) -> str:
+    s = _squash(text)
     prev = None
     while prev != s:
         prev = s
         s = _BRACKETS.sub("", s)
     s = _NUMBERING.sub("", s)
     return s.strip(":;,.、*").strip()
-
-
-def find_cells(sheet: Sheet, predicate, *, max_chars: int = 80) -> list[tuple[int, int, str]]:
-    """Every (row, col, key) of a text cell whose :func:`label_key` satisfies ``predicate``."""
-    out = []
-    for r, row in enumerate(sheet.rows):
-        for c, value in enumerate(row):
-            if isinstance(value, str) and value and len(value) <= max_chars:
-                key = label_key(value)
-                if key and predicate(key):
-                    out.append((r, c, key))
-    return out
 
 
 def index_labels(sheet: Sheet, keys: dict[str, str]) -> dict[str, tuple[int, int]]:
@@ -50,21 +49,27 @@ def index_labels(sheet: Sheet, keys: dict[str, str]) -> dict[str, tuple[int, int
     or suffix (a group label before it, a unit after it) and no other key does better.
     """
     found: dict[str, tuple[int, int]] = {}
-    by_key = {v: k for k, v in keys.items()}
+    wanted = tuple(sorted((v, k) for k, v in keys.items()))
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
             if not isinstance(value, str) or not value or len(value) > 80:
                 continue
-            key = label_key(value)
-            if not key:
-                continue
-            ident = by_key.get(key)
-            if ident is None:
-                near = [(len(k), i) for k, i in by_key.items() if k in key and len(key) - len(k) <= 12]
-                ident = max(near)[1] if near else None
+            ident = _which(value, wanted)
             if ident is not None and ident not in found:
                 found[ident] = (r, c)
     return found
+
+
+@lru_cache(maxsize=16384)
+def _which(text: str, wanted: tuple[tuple[str, str], ...]) -> str | None:
+    key = _label_key(text)
+    if not key:
+        return None
+    for k, ident in wanted:
+        if k == key:
+            return ident
+    near = [(len(k), ident) for k, ident in wanted if k in key and len(key) - len(k) <= 12]
+    return max(near)[1] if near else None
 
 
 def value_right_of(sheet: Sheet, row: int, col: int, *, skip=lambda v: False):
@@ -74,9 +79,12 @@ def value_right_of(sheet: Sheet, row: int, col: int, *, skip=lambda v: False):
     holding ``万元``) are passed over.
     """
     start = sheet.last_col_of(row, col) + 1
-    for c in range(start, sheet.width):
-        v = sheet.value(row, c)
-        if is_blank(v) or skip(v):
+    cells = sheet.rows[row] if 0 <= row < len(sheet.rows) else ()
+    for c in range(start, len(cells)):
+        v = cells[c]
+        if v == "" or v is None or (type(v) is str and (not v.strip() or skip(v))):
+            continue
+        if type(v) is not str and skip(v):
             continue
         return c, v
     return None

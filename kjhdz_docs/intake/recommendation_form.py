@@ -185,6 +185,7 @@ def _read_unit(grid: WorkbookGrid, sheet: Sheet, cols: dict[str, int], rows, ros
                                     "（如：河北省科学技术厅、深圳市科技创新局、中国科学院）",
                                     sheet=line_cell[0], cell=line_cell[1]))
         return
+    fallback = fallback() if callable(fallback) else fallback
     if fallback is not None:
         out.unit = fallback
         out.notes.append(f"推荐单位未填写或无法识别，按文件名认定为{fallback.name}")

@@ -12,6 +12,9 @@ Everything here runs in bounded memory (one chunk at a time) and stops at the fi
 
 from __future__ import annotations
 
+import io
+import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -32,6 +35,18 @@ _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _DANGEROUS = tuple(m for s in (b"<!DOCTYPE", b"<!ENTITY") for m in (s, s.decode().encode("utf-16-le"),
                                                                     s.decode().encode("utf-16-be")))
 _OVERLAP = max(len(m) for m in _DANGEROUS)
+_DANGER = re.compile(b"|".join(re.escape(m) for m in _DANGEROUS))
+
+
+def _declares_dtd(data: bytes, utf16: bool = False) -> bool:
+    """``<!DOCTYPE``/``<!ENTITY`` anywhere (UTF-8, or UTF-16 when the part starts like it); cheap test first."""
+    if b"<!" not in data and not (utf16 and (b"<\x00!" in data or b"\x00<\x00!" in data)):
+        return False
+    return _DANGER.search(data) is not None
+
+
+def _looks_utf16(first: bytes) -> bool:
+    return first[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in first[:4]
 
 
 class UnsafeFile(Exception):
@@ -82,9 +97,14 @@ def _ole_is_encrypted(path: Path) -> bool:
 
 
 def check_zip(path: Path, *, fmt: str = "xlsx") -> None:
-    """Refuse zip bombs, lying zips, DTD/entity declarations and encrypted ODS; bounded memory."""
+    """Refuse zip bombs, lying zips, DTD/entity declarations and encrypted ODS; bounded memory.
+
+    The file (at most :data:`MAX_FILE_BYTES`) is read once; every member is inflated from it with
+    zlib in :data:`CHUNK` steps (``max_length``), so no member can grow past the caps in memory.
+    """
+    data = path.read_bytes()
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UnsafeFile("corrupt-file", f"文件已损坏，无法解压（{exc}），请重新导出后报送") from None
     with zf:
@@ -94,65 +114,100 @@ def check_zip(path: Path, *, fmt: str = "xlsx") -> None:
         declared = sum(i.file_size for i in infos)
         if declared > MAX_TOTAL_INFLATED:
             raise UnsafeFile("zip-bomb", f"解压后体积异常（声明 {declared / 1048576:.0f} MB），拒绝读取；请重新导出后报送")
+        if sum(i.compress_size for i in infos) > len(data):
+            raise UnsafeFile("zip-bomb", "压缩包内的文件相互重叠（一种压缩炸弹），拒绝读取；请重新导出后报送")
         for info in infos:
             if info.file_size > MAX_MEMBER_INFLATED or (
                     info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
                 raise UnsafeFile("zip-bomb", f"{info.filename} 的压缩比异常（{info.compress_size} → {info.file_size} 字节），"
                                              "拒绝读取；请重新导出后报送")
-        for info in infos:
-            if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size > info.file_size + info.file_size // 100 + 1024:
+            if info.compress_type == zipfile.ZIP_DEFLATED and \
+                    info.compress_size > info.file_size + info.file_size // 100 + 1024:
                 # deflate never grows data like this: the declared size is a lie
                 raise UnsafeFile("zip-bomb", f"{info.filename} 声明的解压大小（{info.file_size} 字节）小于压缩数据本身，"
                                              "文件异常，拒绝读取；请重新导出后报送")
         names = {i.filename for i in infos}
-        if fmt == "ods" and "META-INF/manifest.xml" in names:
-            if b"encryption-data" in _read_capped(zf, zf.getinfo("META-INF/manifest.xml"), 1024 * 1024):
-                raise UnsafeFile("password-protected", "工作簿设置了打开密码，无法读取；请取消密码后重新报送")
-        if fmt == "xlsx" and "[Content_Types].xml" not in names:
-            if "mimetype" in names and "content.xml" in names:
-                return    # an .ods saved with an .xlsx name: calamine reads it by content
+        if fmt == "xlsx" and "[Content_Types].xml" not in names and not ("mimetype" in names and "content.xml" in names):
             raise UnsafeFile("not-a-workbook", "文件是压缩包但不是 Excel 工作簿（可能是改了扩展名的 Word 文档或 zip），"
                                                "请另存为 .xlsx 后重新报送")
         total = 0
         for info in infos:
-            total += _inflate_checked(zf, info, MAX_TOTAL_INFLATED - total)
+            seen, head = _inflate_checked(data, info, MAX_TOTAL_INFLATED - total)
+            total += seen
+            if info.filename == "META-INF/manifest.xml" and b"encryption-data" in head:
+                raise UnsafeFile("password-protected", "工作簿设置了打开密码，无法读取；请取消密码后重新报送")
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    with zf.open(info) as fh:
-        return fh.read(cap)
+_LOCAL = struct.Struct("<4s5H3L2H")
 
 
-def _inflate_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
-    """Inflate one member chunk by chunk; refuse it past its declared size, the budget, or on a DTD."""
+def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[int, bytes]:
+    """Inflate one member in bounded steps; refuse it past its declared size or the budget, or on a DTD.
+
+    Returns the inflated size and its first chunk.
+    """
     if info.flag_bits & 0x1:
         raise UnsafeFile("password-protected", "工作簿内容已加密，无法读取；请取消密码后重新报送")
+    off = info.header_offset
+    try:
+        sig, _, _, _, _, _, _, _, _, name_len, extra_len = _LOCAL.unpack_from(data, off)
+    except struct.error:
+        sig = b""
+    if sig != ZIP_MAGIC:
+        raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename} 的位置不对），请重新导出后报送")
+    start = off + _LOCAL.size + name_len + extra_len
+    raw = data[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        steps = (raw[i:i + CHUNK] for i in range(0, len(raw), CHUNK))
+        inflater = None
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        steps = None
+    else:
+        raise UnsafeFile("corrupt-file", f"{info.filename} 使用了不常见的压缩方式，无法安全读取；请用 Excel 或 WPS 另存为 .xlsx 后重新报送")
     scan = info.filename.lower().endswith(_XML_SUFFIXES)
     cap = min(info.file_size, budget)
-    seen, tail = 0, b""
+    if inflater is not None and cap <= CHUNK:      # the usual small part: one bounded step
+        try:
+            out = inflater.decompress(raw, cap + 1)
+        except zlib.error as exc:
+            raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename}：{exc}），请重新导出后报送") from None
+        if len(out) > cap:
+            raise UnsafeFile("zip-bomb", f"{info.filename} 解压后超过声明大小（{info.file_size} 字节）或总上限，"
+                                         "拒绝读取；请重新导出后报送")
+        if scan and _declares_dtd(out, _looks_utf16(out)):
+            raise UnsafeFile("xml-entity", f"{info.filename} 含有 DTD/实体声明（<!DOCTYPE/<!ENTITY），"
+                                           "可能是恶意文件，拒绝读取；请用 Excel 或 WPS 重新另存后报送")
+        if not inflater.eof or len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+            raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename} 不完整或校验不符），请重新导出后报送")
+        return len(out), out
+    seen, tail, crc, head = 0, b"", 0, b""
     try:
-        with zf.open(info) as fh:
-            while True:
-                # read one byte past the declared size: a member that inflates to more is lying
-                chunk = fh.read(min(CHUNK, cap - seen + 1))
-                if not chunk:
-                    break
-                seen += len(chunk)
-                if seen > cap:
-                    raise UnsafeFile("zip-bomb", f"{info.filename} 解压后超过声明大小或总上限，拒绝读取；请重新导出后报送")
-                if scan:
-                    window = tail + chunk
-                    if any(m in window for m in _DANGEROUS):
-                        raise UnsafeFile("xml-entity", f"{info.filename} 含有 DTD/实体声明（<!DOCTYPE/<!ENTITY），"
-                                                       "可能是恶意文件，拒绝读取；请用 Excel 或 WPS 重新另存后报送")
-                    tail = window[-_OVERLAP:]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        if "CRC" in str(exc) and seen <= info.file_size:
-            # stopped at the declared size and the data did not end there: the zip lies about its sizes
-            raise UnsafeFile("zip-bomb", f"{info.filename} 解压后的大小与声明不符（声明 {info.file_size} 字节），"
-                                         "拒绝读取；请重新导出后报送") from None
+        while True:
+            if inflater is None:
+                chunk = next(steps, b"")
+            else:
+                chunk = inflater.decompress(raw, CHUNK)
+                raw = inflater.unconsumed_tail
+            if not chunk:
+                break
+            seen += len(chunk)
+            if seen > cap:
+                raise UnsafeFile("zip-bomb", f"{info.filename} 解压后超过声明大小（{info.file_size} 字节）或总上限，"
+                                             "拒绝读取；请重新导出后报送")
+            crc = zlib.crc32(chunk, crc)
+            head = head or chunk
+            if scan:
+                window = tail + chunk
+                if _declares_dtd(window, _looks_utf16(head)):
+                    raise UnsafeFile("xml-entity", f"{info.filename} 含有 DTD/实体声明（<!DOCTYPE/<!ENTITY），"
+                                                   "可能是恶意文件，拒绝读取；请用 Excel 或 WPS 重新另存后报送")
+                tail = window[-_OVERLAP:]
+    except zlib.error as exc:
         raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename}：{exc}），请重新导出后报送") from None
-    return seen
+    if (inflater is not None and not inflater.eof) or seen != info.file_size or crc != info.CRC:
+        raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename} 不完整或校验不符），请重新导出后报送")
+    return seen, head
 
 
 def check_file(path: Path) -> Sniffed:

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from ..errors import Problem
 from ..forms import INDICATORS, Indicator
@@ -43,6 +44,11 @@ class StatisticsResult:
 
 def parse_number(value, indicator: Indicator) -> tuple[Decimal | int | None, str | None, str | None]:
     """(number, rule, message): the number a cell holds for ``indicator``, or the rule it breaks."""
+    if type(value) is float and value >= 0 and math.isfinite(value):      # the common case, fast
+        if indicator.is_money:
+            return (Decimal(int(value)) if value.is_integer() else Decimal(repr(value)).normalize()), None, None
+        if value.is_integer():
+            return int(value), None, None
     label = indicator.label
     if isinstance(value, bool) or isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
         return None, "not-a-number", f"「{label}」应为数字，单元格内容为「{cell_text(value)}」（可能被识别为日期或逻辑值），请改为数字"
@@ -84,8 +90,11 @@ def _is_unit_word(value) -> bool:
 
 
 def _is_label(value) -> bool:
-    if not isinstance(value, str):
-        return False
+    return isinstance(value, str) and _is_label_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _is_label_text(value: str) -> bool:
     key = label_key(value)
     return key in GROUP_KEYS or any(k and k in key for k in INDICATOR_KEYS.values())
 
@@ -127,7 +136,8 @@ def find_unit_text(grid: WorkbookGrid, first: Sheet | None) -> tuple[str, str | 
 
 
 def read_statistics(grid: WorkbookGrid, roster: Roster, *, fallback_unit: Unit | None = None) -> StatisticsResult:
-    """Read one 统计表 workbook; ``fallback_unit`` (from the file name) serves when the 地方/部门 line is blank."""
+    """Read one 统计表 workbook; ``fallback_unit`` (from the file name; may be a callable giving it, asked
+    only when needed) serves when the 地方/部门 line is blank."""
     out = StatisticsResult()
     sheet, idx = best_sheet(grid)
     if sheet is None or len(idx) < MIN_LABELS:
@@ -202,6 +212,7 @@ def _read_unit(grid: WorkbookGrid, sheet: Sheet, roster: Roster, fallback: Unit 
                                         "（如：河北省、深圳市、中国科学院）", sheet=where_sheet, cell=where_cell))
         out.unit = unit
         return
+    fallback = fallback() if callable(fallback) else fallback
     if fallback is not None:
         out.unit = fallback
         out.notes.append(f"地方/部门未填写，按文件名认定为{fallback.name}")
