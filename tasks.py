@@ -121,6 +121,15 @@ def make_templates(c):
     _run(run)
 
 
+@task(help={"year": "only this year (default: the sample years 2023 and 2024)",
+            "renditions": "also save the .xls/.ods renditions through LibreOffice (default on)"})
+def make_sample_data(c, year=None, renditions=True):
+    """Regenerate the fictional sample inboxes in data/<year>/inbox/ (deterministic)."""
+    from kjhdz_docs.sample_data import SAMPLE_YEARS, generate as run
+
+    _run(lambda: run([int(year)] if year else SAMPLE_YEARS, renditions=renditions))
+
+
 @task(help={"quick": "small sizes (checks the benchmarks run)"})
 def bench(c, quick=False):
     """Run the benchmarks in benchmarks/ and print their ratios."""
