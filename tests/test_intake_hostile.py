@@ -117,3 +117,41 @@ def test_the_batch_goes_on(tmp_path, bomb):
     wps = next(s for s in report.submissions if s.file.endswith(".et"))
     assert wps.unit == "山西省" and "另存为」.xlsx" in wps.problems[0].message
     assert report.any_rejected
+
+
+def test_utf16_entity_declaration_refused(tmp_path):
+    import zipfile
+
+    good = sp.write_statistics(tmp_path / "good.xlsx", "河北省", sp.sample_values("河北省"))
+    with zipfile.ZipFile(good) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["xl/styles.xml"] = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'
+                                .encode("utf-16"))
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    with pytest.raises(UnsafeFile) as err:
+        check_file(bad)
+    assert err.value.rule == "xml-entity"
+    check_file(good)
+
+
+def test_overlapping_members_refused(tmp_path):
+    """Many directory entries pointing at the same compressed data (a non-recursive zip bomb)."""
+    import struct
+
+    good = sp.write_statistics(tmp_path / "good.xlsx", "河北省", sp.sample_values("河北省"))
+    data = good.read_bytes()
+    eocd = data.rindex(b"PK\x05\x06")
+    count, cd_size, cd_off = struct.unpack_from("<HLL", data, eocd + 10)
+    cd = data[cd_off:cd_off + cd_size]
+    first = cd[: 46 + struct.unpack_from("<HHH", cd, 28)[0] + sum(struct.unpack_from("<HH", cd, 30))]
+    copies = first * 50
+    new_cd = cd + copies
+    tail = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count + 50, count + 50, len(new_cd), cd_off, 0)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(data[:cd_off] + new_cd + tail)
+    with pytest.raises(UnsafeFile) as err:
+        check_file(bad)
+    assert err.value.rule == "zip-bomb"

@@ -196,5 +196,6 @@ def _read_unit(grid: WorkbookGrid, sheet: Sheet, cols: dict[str, int], rows, ros
                                     "请填写规范的地方或部门名称", sheet=sheet.name,
                                     cell=a1(rows[0][0], cols["unit"])))
     else:
+        cell = a1(rows[0][0], cols["unit"]) if rows and "unit" in cols else None
         out.problems.append(Problem("missing-unit", "未填写推荐单位，无法确认报送单位；请在「推荐单位」一栏或表头的推荐单位行填写",
-                                    sheet=sheet.name))
+                                    sheet=sheet.name, cell=cell))
