@@ -11,8 +11,8 @@ TEMPLATES = ROOT / "doc_templates"
 
 
 def data_dir(year: int) -> Path:
-    """The year's inputs: notice content, roster, inboxes."""
-    return ROOT / "data" / str(year)
+    """The year's inputs: notice content, roster, inboxes (``KJHDZ_DATA`` overrides ``data/``)."""
+    return Path(os.environ.get("KJHDZ_DATA", ROOT / "data")) / str(year)
 
 
 def build_root() -> Path:
