@@ -41,13 +41,16 @@ def build_notice(c, year=2024, out=None, quiet=False, verbose=False):
 
 @task(help={"year": "the year", "inbox": "folder of submitted 推荐表 (default data/<year>/inbox/recommendations/)",
             "out": "output folder (default build/<year>/recommendations/)",
+            "rotation": "轮值主场 selection file (default data/<year>/rotation.yaml with the year's own inbox)",
             "json": "print recommendations.json (the list, the 待核实 rows and the intake report) on stdout", "quiet": "print nothing but errors",
             "verbose": "debug logging"})
-def build_recommendations(c, year=2024, inbox=None, out=None, json=False, quiet=False, verbose=False):
+def build_recommendations(c, year=2024, inbox=None, out=None, rotation=None, json=False, quiet=False,
+                          verbose=False):
     """Read every submitted 附件1 推荐表 and build the national 推荐清单 (.docx, PDF, .xlsx, .json)."""
     from kjhdz_docs.recommendations import build_recommendations as run
 
-    _run(lambda: run(int(year), inbox=inbox, out=out, as_json=json), quiet=quiet, verbose=verbose)
+    _run(lambda: run(int(year), inbox=inbox, out=out, as_json=json, rotation=rotation), quiet=quiet,
+         verbose=verbose)
 
 
 @task(help={"year": "the year", "inbox": "folder of submitted 统计表 (default data/<year>/inbox/statistics/)",

@@ -385,8 +385,12 @@ def _week(year: int) -> tuple[dt.date, dt.date]:
     return notice.week_start, notice.week_end
 
 
-def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False) -> int:
-    """Read the 推荐表 inbox and write the national 推荐清单; 1 if any submitted file was rejected, else 0."""
+def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False, rotation=None) -> int:
+    """Read the 推荐表 inbox and write the national 推荐清单; 1 if any submitted file was rejected, else 0.
+
+    The 轮值主场 selection ``data/<year>/rotation.yaml`` goes with the year's own inbox: it is used when
+    ``inbox`` is the default, and for another inbox only when given as ``rotation``.
+    """
     from . import converter, fonts
     from .intake import read_inbox
 
@@ -394,20 +398,19 @@ def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False
     converter.soffice_path()
     _week(year)                                  # bad notice data fails before the inbox is read
     report = read_inbox(year, FormKind.RECOMMENDATIONS, inbox=inbox, progress=True)
-    try:
-        from .intake.report import print_report
-    except ImportError:
-        pass
-    else:
-        print_report(report)
-    return publish_list(year, report, out=out, as_json=as_json)
+    from .intake.report import print_report
+
+    print_report(report)
+    if rotation is None and inbox is None and rotation_path(year).exists():
+        rotation = rotation_path(year)
+    return publish_list(year, report, out=out, as_json=as_json, rotation_file=rotation)
 
 
 def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = False,
                  rotation_file: Path | None = None) -> int:
     """Apply the row rules to the accepted rows of ``report`` and write every output of the stage.
 
-    ``rotation_file`` replaces ``data/<year>/rotation.yaml`` (the 轮值主场 selection, optional).
+    ``rotation_file`` is the 轮值主场 selection (optional; none when None).
     """
     from . import converter
     from .rendering import render_docx
@@ -418,8 +421,7 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
     listed, excluded = consolidate(rows, order, *week, year=year)
     log.debug("%d rows from %d accepted files: %d listed, %d to verify", len(rows), len(report.accepted),
               len(listed), len(excluded))
-    rot_file = Path(rotation_file) if rotation_file else rotation_path(year)
-    rotation = load_rotation(rot_file, listed, week) if rot_file.exists() else None
+    rotation = load_rotation(Path(rotation_file), listed, week) if rotation_file else None
 
     outdir = build_dir(year, STAGE, out)
     with staged_output(outdir) as (work, _):
