@@ -1,0 +1,129 @@
+"""The archive index: ``archive/index.json`` (tinydb), one document per 件 of every sealed version.
+
+It is derived data: :func:`reindex` rebuilds it from the bags' ``data/metadata/*.json`` (never
+touching a bag) into a temporary file that replaces the old index in one rename, under the archive
+lock, so only one process writes it and readers never see half an index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from tinydb import TinyDB
+from tinydb.storages import JSONStorage
+
+from .. import console
+from ..paths import archive_root
+from .lock import archive_lock
+
+INDEX = "index.json"
+LATEST = "latest"
+VERSION_RE = re.compile(r"^v(\d+)$")
+
+
+def index_path(root: Path | None = None) -> Path:
+    return (root or archive_root()) / INDEX
+
+
+def year_dirs(root: Path | None = None) -> list[Path]:
+    root = root or archive_root()
+    if not root.exists():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name)), key=lambda p: p.name)
+
+
+def versions(year_dir: Path) -> list[Path]:
+    """The sealed versions of a year, oldest first (temporary folders are not versions)."""
+    found = [p for p in year_dir.iterdir() if p.is_dir() and VERSION_RE.match(p.name)] if year_dir.exists() else []
+    return sorted(found, key=lambda p: int(VERSION_RE.match(p.name).group(1)))
+
+
+def latest_version(year_dir: Path) -> str | None:
+    """The version named by ``<year>/latest``, else the highest sealed one."""
+    try:
+        name = (year_dir / LATEST).read_text(encoding="utf-8").strip()
+        if VERSION_RE.match(name) and (year_dir / name).is_dir():
+            return name
+    except OSError:
+        pass
+    found = versions(year_dir)
+    return found[-1].name if found else None
+
+
+def read_bag_records(bag: Path) -> list[dict]:
+    """The per-件 metadata of one bag, in 件号 order."""
+    meta = bag / "data" / "metadata"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(meta.glob("*.json"))] if meta.exists() else []
+
+
+def index_entry(record: dict, *, year: int, version: str, latest: bool, bag_rel: str) -> dict:
+    """The searchable view of one 件."""
+    files = record.get("files", [])
+    original = next((f for f in files if f["role"] in ("original", "submission")), None)
+    rendition = next((f for f in files if f["role"] == "rendition"), None)
+    sub = record.get("submission") or {}
+    return {
+        "档号": record["档号"], "year": year, "version": version, "latest": latest, "type": record["type"],
+        "件号": record["件号"], "题名": record["题名"], "文件编号": record.get("文件编号", ""),
+        "责任者": record.get("责任者", []), "日期": record.get("日期", ""), "保管期限": record["保管期限"],
+        "页数": record.get("页数"), "公开属性": record.get("公开属性", ""),
+        "status": sub.get("status"), "unit": sub.get("unit"),
+        "bag": bag_rel,
+        "pdf": f"{bag_rel}/{rendition['path']}" if rendition else None,
+        "pdf_sha256": rendition["sha256"] if rendition else None,
+        "original": f"{bag_rel}/{original['path']}" if original else None,
+        "original_name": original["name"] if original else None,
+        "original_sha256": original["sha256"] if original else None,
+        "files": [{"role": f["role"], "path": f"{bag_rel}/{f['path']}", "name": f["name"], "sha256": f["sha256"]}
+                  for f in files],
+    }
+
+
+def collect_entries(root: Path | None = None) -> list[dict]:
+    root = root or archive_root()
+    entries = []
+    for year_dir in year_dirs(root):
+        latest = latest_version(year_dir)
+        for bag in versions(year_dir):
+            rel = bag.relative_to(root).as_posix()
+            for record in read_bag_records(bag):
+                entries.append(index_entry(record, year=int(year_dir.name), version=bag.name,
+                                           latest=bag.name == latest, bag_rel=rel))
+    return entries
+
+
+def write_index(root: Path | None = None) -> int:
+    """Rebuild the index from the bags (the caller holds the archive lock); returns the entry count."""
+    root = root or archive_root()
+    entries = collect_entries(root)
+    tmp = root / f".{INDEX}.part"
+    tmp.unlink(missing_ok=True)
+    db = TinyDB(tmp, storage=JSONStorage, ensure_ascii=False, sort_keys=True, indent=1)
+    db.insert_multiple(entries)
+    db.close()
+    os.replace(tmp, index_path(root))
+    return len(entries)
+
+
+def reindex() -> int:
+    """``invoke reindex``: rebuild ``archive/index.json`` from every sealed bag."""
+    root = archive_root()
+    with archive_lock("rebuilding the index", root=root):
+        n = write_index(root)
+    console.say(f"{index_path(root)}: {n} records from {sum(len(versions(y)) for y in year_dirs(root))} bag(s)")
+    return 0
+
+
+def load_index(root: Path | None = None) -> list[dict]:
+    """Every entry of the index (read-only; [] when there is no index yet)."""
+    path = index_path(root)
+    if not path.exists():
+        return []
+    db = TinyDB(path, storage=JSONStorage, access_mode="r")
+    try:
+        return [dict(d) for d in db.all()]
+    finally:
+        db.close()

@@ -1,0 +1,332 @@
+"""The year's records (件) and their 档号 (DA/T 22-2015), from what the build stages wrote.
+
+Every document of the year is one 件: the notice (with its blank forms), the 推荐清单, the summary
+report, and every submitted workbook, accepted or not. A companion file a unit sent along (stamped
+scan, its own report) belongs to the 件 of the workbook the intake attached it to; a file attached to
+nothing (an unmatched scan, a WPS file, a zip) is a 件 of its own, archived as-is without rendition.
+
+Order, hence 件号 (gap-free from 1, stable on rebuild): notice, recommendations, summary, then the
+submissions — 推荐表 inbox before 统计表 inbox, each in roster order, then by file name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from ..errors import DataFileError, MissingInputError
+from ..forms import recommendation_title, statistics_title
+from ..manifest import MANIFEST, read_manifest
+from ..paths import build_dir, data_dir
+
+STAGES = ("notice", "recommendations", "summary")
+RECORD_TYPES = ("notice", "recommendations", "summary", "submission")
+RETENTIONS = {"Y": "永久", "D30": "30年", "D10": "10年"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+# the inbox each stage reads, in 件号 order
+INBOX_KINDS = {"recommendations": "recommendations", "summary": "statistics"}
+KIND_ORDER = ("recommendations", "statistics")
+FORM_TITLES = {"recommendations": recommendation_title, "statistics": statistics_title}
+NAME_BYTES = 240          # file names in the bag stay under the 255-byte limit of common filesystems
+
+
+@dataclass(frozen=True)
+class Organization:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    """``data/<year>/archive.yaml``: 全宗号, 门类, 档号 form, 保管期限 and 机构或问题 per record type."""
+
+    fonds: str
+    fonds_name: str
+    source_organization: str
+    category: str
+    archival_code: str
+    item_digits: int
+    retention: dict[str, str]
+    organizations: dict[str, Organization]
+
+    def code(self, *, year: int, record_type: str, item: int) -> str:
+        """The 档号 of one 件."""
+        return self.archival_code.format(fonds=self.fonds, category=self.category, year=year,
+                                         retention=self.retention[record_type],
+                                         org=self.organizations[record_type].code,
+                                         item=f"{item:0{self.item_digits}d}")
+
+    def code_pattern(self, year: int | None = None) -> re.Pattern:
+        """A regex every 档号 of this configuration matches (件号 captured as ``item``)."""
+        parts = {
+            "fonds": re.escape(self.fonds), "category": re.escape(self.category),
+            "year": str(year) if year else r"\d{4}",
+            "retention": "(?:" + "|".join(re.escape(v) for v in sorted(set(self.retention.values()))) + ")",
+            "org": "(?:" + "|".join(re.escape(o.code) for o in self.organizations.values()) + ")",
+            "item": rf"(?P<item>\d{{{self.item_digits}}})",
+        }
+        out, pos = "", 0
+        for m in re.finditer(r"\{(\w+)\}", self.archival_code):
+            out += re.escape(self.archival_code[pos:m.start()]) + parts[m.group(1)]
+            pos = m.end()
+        return re.compile("^" + out + re.escape(self.archival_code[pos:]) + "$")
+
+
+def config_path(year: int) -> Path:
+    return data_dir(year) / "archive.yaml"
+
+
+def load_config(year: int, path: Path | None = None) -> ArchiveConfig:
+    """Read and check the year's archive arrangement; :class:`DataFileError` lists every bad field."""
+    path = Path(path) if path else config_path(year)
+    if not path.exists():
+        raise DataFileError(path, ["the file is missing: copy data/2024/archive.yaml and ask the archive "
+                                   "for its 全宗号"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise DataFileError(path, [f"not valid YAML: {exc}"]) from None
+    problems = []
+    for key in ("fonds", "fonds_name", "category", "archival_code"):
+        if not isinstance(raw.get(key), str) or not raw.get(key):
+            problems.append(f"{key}: a non-empty text is required")
+    if isinstance(raw.get("fonds"), str) and not re.fullmatch(r"[A-Za-z0-9]{1,8}", raw["fonds"]):
+        problems.append(f"fonds: {raw['fonds']!r} is not a 全宗号 (letters and digits, e.g. Z109)")
+    retention = raw.get("retention") or {}
+    orgs = raw.get("organizations") or {}
+    for t in RECORD_TYPES:
+        if retention.get(t) not in RETENTIONS:
+            problems.append(f"retention.{t}: {retention.get(t)!r} is not one of {', '.join(RETENTIONS)}")
+        org = orgs.get(t)
+        if not isinstance(org, dict) or not re.fullmatch(r"[A-Za-z0-9]{1,8}", str(org.get("code", ""))):
+            problems.append(f"organizations.{t}: needs a code (letters/digits) and a name")
+    digits = raw.get("item_digits", 4)
+    if not isinstance(digits, int) or not 3 <= digits <= 6:
+        problems.append(f"item_digits: {digits!r} is not a width between 3 and 6")
+    fmt = raw.get("archival_code", "")
+    if isinstance(fmt, str):
+        used = set(re.findall(r"\{(\w+)\}", fmt))
+        unknown = used - {"fonds", "category", "year", "retention", "org", "item"}
+        if unknown:
+            problems.append(f"archival_code: unknown parts {sorted(unknown)}")
+        if "item" not in used or "year" not in used:
+            problems.append("archival_code: must contain {year} and {item}")
+    if problems:
+        raise DataFileError(path, problems)
+    return ArchiveConfig(
+        fonds=raw["fonds"], fonds_name=raw["fonds_name"],
+        source_organization=raw.get("source_organization") or raw["fonds_name"], category=raw["category"],
+        archival_code=fmt, item_digits=digits, retention={t: retention[t] for t in RECORD_TYPES},
+        organizations={t: Organization(str(orgs[t]["code"]), str(orgs[t].get("name", ""))) for t in RECORD_TYPES})
+
+
+def bag_name(name: str, *, limit: int = NAME_BYTES) -> str:
+    """A file name as stored in the bag: NFC, no path separators, at most ``limit`` UTF-8 bytes."""
+    name = unicodedata.normalize("NFC", name).replace("/", "_").replace("\\", "_")
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 10:
+        stem, suffix = name, ""
+    tail = ("." + suffix) if suffix else ""
+    while len((stem + "…" + tail).encode("utf-8")) > limit:
+        stem = stem[:-1]
+    return stem + "…" + tail
+
+
+def bag_relpath(rel: str) -> str:
+    """A submitted file's path inside its inbox, each part NFC-normalised and length-limited."""
+    return "/".join(bag_name(p) for p in PurePosixPath(rel).parts if p not in ("", ".", ".."))
+
+
+@dataclass
+class Member:
+    """One file of a 件 as it goes into the bag."""
+
+    role: str            # original | rendition | attachment | submission | companion
+    source: Path         # where the bytes come from now (build folder or inbox)
+    path: str            # path inside the bag (data/…)
+    name: str            # the file's own name (as built or as submitted)
+    sha256: str = ""     # expected digest (from the intake report), checked before sealing
+
+
+@dataclass
+class Record:
+    """One 件 of the year."""
+
+    item: int
+    code: str                      # 档号
+    type: str                      # notice | recommendations | summary | submission
+    title: str                     # 题名
+    creators: list[str]            # 责任者
+    date: str                      # ISO date
+    doc_number: str                # 文件编号
+    disclosure: str                # 公开属性
+    retention: str                 # Y | D30 | D10
+    organization: Organization
+    members: list[Member] = field(default_factory=list)
+    rendition_source: Path | None = None      # the unstamped PDF to stamp (None: no rendition)
+    rendition_path: str | None = None         # where the stamped PDF goes in the bag
+    submission: dict | None = None            # the intake report entry (file, unit, status, problems …)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def original(self) -> Member:
+        return next(m for m in self.members if m.role in ("original", "submission"))
+
+    @property
+    def folder(self) -> str:
+        return f"data/documents/{self.item:04d}"
+
+
+@dataclass
+class Intake:
+    """One stage's intake report as the stage wrote it."""
+
+    stage: str
+    kind: str
+    inbox: Path
+    report_file: Path
+    submissions: list[dict]
+
+
+@dataclass
+class YearPlan:
+    """Everything one seal of a year takes in."""
+
+    year: int
+    config: ArchiveConfig
+    records: list[Record]
+    stages: dict[str, Path]                   # stage -> build folder
+    reports: list[tuple[Path, str]]           # (source, bag path) of stage reports and manifests
+    intakes: list[Intake]
+
+
+def _stage_folders(year: int) -> dict[str, Path]:
+    folders = {s: build_dir(year, s) for s in STAGES}
+    missing = [s for s, f in folders.items() if not (f / MANIFEST).exists()]
+    if missing:
+        raise MissingInputError(
+            f"{year}: nothing to seal yet — no manifest from {', '.join(missing)} "
+            f"({', '.join(str(folders[s] / MANIFEST) for s in missing)})",
+            hint=f"run the build tasks first (invoke build-all --year {year}, or build-"
+                 + " / build-".join(missing) + ")")
+    return folders
+
+
+def _read_intake(stage: str, path: Path) -> Intake:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "submissions" not in data or "inbox" not in data:
+        raise MissingInputError(f"{path}: not an intake report (no inbox/submissions)",
+                                hint=f"run build-{stage} again")
+    kind = data.get("kind") or INBOX_KINDS.get(stage, stage)
+    return Intake(stage=stage, kind=kind, inbox=Path(data["inbox"]), report_file=path,
+                  submissions=list(data["submissions"]))
+
+
+def _roster_order(year: int):
+    try:
+        from ..roster import load_roster
+        roster = load_roster(year)
+    except Exception:                          # no roster for the year: file names alone decide
+        return lambda unit: 0
+    return roster.order
+
+
+def plan_year(year: int, config: ArchiveConfig | None = None) -> YearPlan:
+    """Read the stage manifests and intake reports and lay out every 件 with its 档号."""
+    config = config or load_config(year)
+    folders = _stage_folders(year)
+    records: list[Record] = []
+    reports: list[tuple[Path, str]] = []
+    intakes: list[Intake] = []
+
+    def new_record(record_type: str, **kw) -> Record:
+        item = len(records) + 1
+        rec = Record(item=item, code=config.code(year=year, record_type=record_type, item=item), type=record_type,
+                     retention=config.retention[record_type], organization=config.organizations[record_type], **kw)
+        records.append(rec)
+        return rec
+
+    for stage in STAGES:
+        folder = folders[stage]
+        manifest = read_manifest(folder)
+        reports.append((folder / MANIFEST, f"data/reports/{stage}/{MANIFEST}"))
+        for name in manifest.reports:
+            reports.append((folder / name, f"data/reports/{stage}/{bag_name(name)}"))
+        if manifest.intake:
+            intake = _read_intake(stage, folder / manifest.intake)
+            intakes.append(intake)
+            reports.append((folder / manifest.intake, f"data/reports/{stage}/{bag_name(manifest.intake)}"))
+        for built in manifest.records:
+            rec = new_record(built.type if built.type in RECORD_TYPES[:3] else stage, title=built.title,
+                             creators=list(built.creators), date=built.date, doc_number=built.doc_number,
+                             disclosure=built.disclosure)
+            for role, name in [("original", built.original), *[("attachment", a) for a in built.attachments]]:
+                rec.members.append(Member(role, folder / name, f"{rec.folder}/{bag_name(name)}", name))
+            rec.rendition_source = folder / built.pdf
+            rec.rendition_path = f"{rec.folder}/{bag_name(built.pdf)}"
+
+    order = _roster_order(year)
+    by_kind = sorted(intakes, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.stage))
+    for intake in by_kind:
+        subs = sorted(intake.submissions, key=lambda s: (order(s.get("unit")), s["file"]))
+        workbooks = {s["file"] for s in subs if _own_record(s)}
+        owners: dict[str, Record] = {}
+        for sub in subs:
+            if sub["file"] not in workbooks:
+                continue
+            rec = _submission_record(new_record, year, intake, sub)
+            owners[sub["file"]] = rec
+        for sub in subs:
+            if sub["file"] in workbooks:
+                continue
+            owner = owners.get(sub.get("attached_to") or "")
+            if owner is None:
+                _submission_record(new_record, year, intake, sub)
+                continue
+            owner.members.append(_submission_member("companion", intake, sub))
+    return YearPlan(year=year, config=config, records=records, stages=folders, reports=reports, intakes=intakes)
+
+
+def _own_record(sub: dict) -> bool:
+    """A workbook is a 件 of its own; anything else rides with the workbook it was attached to."""
+    return PurePosixPath(sub["file"]).suffix.lower() in WORKBOOK_SUFFIXES or not sub.get("attached_to")
+
+
+def _submission_member(role: str, intake: Intake, sub: dict) -> Member:
+    return Member(role, intake.inbox / sub["file"], f"data/submissions/{intake.kind}/{bag_relpath(sub['file'])}",
+                  PurePosixPath(sub["file"]).name, sha256=sub.get("sha256", ""))
+
+
+def _file_date(intake: Intake, sub: dict) -> str:
+    """The day a submitted file was last written (its 日期: the form itself carries none)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromtimestamp((intake.inbox / sub["file"]).stat().st_mtime).isoformat()
+    except OSError:
+        return ""
+
+
+def _submission_record(new_record, year: int, intake: Intake, sub: dict) -> Record:
+    unit = sub.get("unit")
+    name = PurePosixPath(sub["file"]).name
+    form = FORM_TITLES.get(intake.kind, lambda y: f"{y}年报送材料")(year)
+    title = f"{unit or '未识别单位'}报送的{form}（{name}）"
+    rec = new_record("submission", title=title, creators=[unit] if unit else [], date=_file_date(intake, sub),
+                     doc_number="", disclosure="不公开")
+    rec.members.append(_submission_member("submission", intake, sub))
+    rec.submission = {"kind": intake.kind, "stage": intake.stage, "file": sub["file"], "unit": unit,
+                      "status": sub.get("status"), "sha256": sub.get("sha256"), "size": sub.get("size"),
+                      "problems": sub.get("problems") or [], "notes": sub.get("notes") or [],
+                      "superseded_by": sub.get("superseded_by"), "attached_to": sub.get("attached_to")}
+    if PurePosixPath(name).suffix.lower() in WORKBOOK_SUFFIXES:
+        stem = bag_name(PurePosixPath(name).stem, limit=NAME_BYTES - 4)
+        rec.rendition_path = f"{rec.folder}/{stem}.pdf"
+    return rec
