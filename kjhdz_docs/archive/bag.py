@@ -14,7 +14,7 @@ import bagit
 
 CHECKSUMS = ("sha256", "sha512")
 
-logging.getLogger("bagit").setLevel(logging.WARNING)
+logging.getLogger("bagit").setLevel(logging.ERROR)    # every problem is reported by validate()
 
 
 @dataclass(frozen=True)
@@ -31,27 +31,46 @@ def make_bag(folder: Path, info: dict[str, str]) -> None:
     bagit.make_bag(str(folder), bag_info=dict(info), processes=1, checksums=list(CHECKSUMS))
 
 
+def _detail(d) -> BagProblem:
+    if isinstance(d, bagit.ChecksumMismatch):
+        return BagProblem(d.path, "checksum", f"{d.algorithm} mismatch: manifest {d.expected[:16]}…, file {d.found[:16]}…")
+    if isinstance(d, bagit.FileMissing):
+        return BagProblem(d.path, "missing", "listed in the manifest but not in the bag")
+    if isinstance(d, bagit.UnexpectedFile):
+        return BagProblem(d.path, "unexpected", "in the bag but in no manifest")
+    return BagProblem(str(getattr(d, "path", "") or ""), "structure", str(d))
+
+
 def validate(folder: Path) -> list[BagProblem]:
-    """Full validation (every checksum recomputed, completeness both ways); [] when the bag is valid."""
+    """Full validation (every checksum recomputed, completeness both ways); [] when the bag is valid.
+
+    bagit-python stops at a Payload-Oxum mismatch without saying which file; then the file lists and
+    every checksum are compared one by one so that each missing, added or altered file is named.
+    """
     try:
         bag = bagit.Bag(str(folder))
-        bag.validate(processes=1, fast=False)
-    except bagit.BagValidationError as exc:
-        out = []
-        for d in exc.details or []:
-            if isinstance(d, bagit.ChecksumMismatch):
-                out.append(BagProblem(d.path, "checksum",
-                                      f"{d.algorithm} mismatch: manifest {d.expected[:16]}…, file {d.found[:16]}…"))
-            elif isinstance(d, bagit.FileMissing):
-                out.append(BagProblem(d.path, "missing", "listed in the manifest but not in the bag"))
-            elif isinstance(d, bagit.UnexpectedFile):
-                out.append(BagProblem(d.path, "unexpected", "in the bag but in no manifest"))
-            else:
-                out.append(BagProblem(str(getattr(d, "path", "")), "structure", str(d)))
-        return out or [BagProblem("", "structure", str(exc))]
     except bagit.BagError as exc:
         return [BagProblem("", "structure", str(exc))]
-    return []
+    try:
+        bag.validate(processes=1, fast=False)
+        return []
+    except bagit.BagValidationError as exc:
+        found = [_detail(d) for d in exc.details or []]
+        if found:
+            return found
+        first = BagProblem("", "structure", str(exc))
+    except bagit.BagError as exc:
+        return [BagProblem("", "structure", str(exc))]
+    out = [first]
+    only_in_manifests, only_in_fs = bag.compare_manifests_with_fs()
+    out += [_detail(bagit.FileMissing(p)) for p in sorted(only_in_manifests)]
+    out += [_detail(bagit.UnexpectedFile(p)) for p in sorted(only_in_fs)]
+    try:
+        bag._validate_entries(1)               # bagit 1.9: recomputes every checksum, collects every mismatch
+    except bagit.BagValidationError as exc:
+        out += [_detail(d) for d in exc.details or [] if not isinstance(d, bagit.FileMissing)
+                and not (isinstance(d, bagit.ChecksumMismatch) and d.path in only_in_manifests)]
+    return out
 
 
 def info(folder: Path) -> dict[str, str]:

@@ -1,0 +1,163 @@
+"""``invoke browse``: static, self-contained HTML pages over the archive index.
+
+``archive/index.html`` lists the latest version of every sealed year, ``archive/<year>/index.html``
+one year (and its earlier versions). Inline CSS and JavaScript, no network, links relative to the
+page, so the pages work opened from disk or a USB stick. A filter box narrows the rows as you type;
+each bag shows the result of its last 四性检测. ``--serve`` also serves the folder on localhost.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+from .. import console
+from ..errors import MissingInputError
+from ..paths import archive_root
+from .index import INDEX, load_index, year_dirs
+from .index import versions as bag_versions
+from .verify import read_status
+
+TYPES = {"notice": "通知", "recommendations": "推荐清单", "summary": "汇总报告", "submission": "报送材料"}
+STATUS = {"accepted": "采用", "rejected": "退回", "superseded": "已被替代", "attachment": "附件", "unmatched": "未匹配"}
+VERIFY = {"pass": ("通过", "ok"), "fail": ("未通过", "bad"), None: ("未检测", "none")}
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.3em .45em;vertical-align:top;text-align:left}
+th{background:#f3f3f3;position:sticky;top:0}
+tr.hidden{display:none}
+.ok{color:#176117;font-weight:bold}.bad{color:#b00020;font-weight:bold}.none{color:#777}
+.code{font-family:monospace;white-space:nowrap}
+#filter{font-size:1em;padding:.35em;width:24em;max-width:90%}
+.muted{color:#666;font-size:.9em}
+"""
+
+JS = """
+(function(){
+  var box=document.getElementById('filter'), rows=document.querySelectorAll('tbody tr'),
+      count=document.getElementById('count');
+  function apply(){
+    var words=box.value.toLowerCase().split(/\\s+/).filter(Boolean), shown=0;
+    rows.forEach(function(r){
+      var t=r.textContent.toLowerCase(), ok=words.every(function(w){return t.indexOf(w)>=0;});
+      r.classList.toggle('hidden', !ok); if(ok) shown++;
+    });
+    count.textContent=shown;
+  }
+  box.addEventListener('input', apply); apply();
+})();
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text if text is not None else ""), quote=True)
+
+
+def _href(path: str, prefix: str) -> str:
+    """A link to ``path`` (relative to the archive root) from a page ``prefix`` levels down."""
+    rel = path[len(prefix):] if prefix and path.startswith(prefix) else path
+    return quote(rel, safe="/")
+
+
+def _links(entry: dict, prefix: str) -> str:
+    out = []
+    if entry.get("pdf"):
+        out.append(f'<a class="pdf" href="{_href(entry["pdf"], prefix)}">PDF</a>')
+    if entry.get("original"):
+        out.append(f'<a class="original" href="{_href(entry["original"], prefix)}">原件</a>')
+    for f in entry.get("files", []):
+        if f["role"] in ("attachment", "companion"):
+            out.append(f'<a class="more" href="{_href(f["path"], prefix)}">{_e(f["name"])}</a>')
+    return " ".join(out)
+
+
+def _rows(entries: list[dict], prefix: str) -> str:
+    rows = []
+    for e in entries:
+        status = STATUS.get(e.get("status") or "", "")
+        rows.append(
+            f'<tr data-code="{_e(e["档号"])}"><td class="code">{_e(e["档号"])}</td><td>{_e(e["题名"])}</td>'
+            f'<td>{_e(e.get("文件编号"))}</td><td>{_e("、".join(e.get("责任者") or []))}</td><td>{_e(e.get("日期"))}</td>'
+            f'<td>{_e(e.get("保管期限"))}</td><td>{_e(e.get("页数"))}</td><td>{_e(TYPES.get(e["type"], e["type"]))}'
+            f'{"（" + _e(status) + "）" if status else ""}</td><td>{_links(e, prefix)}</td></tr>')
+    return "\n".join(rows)
+
+
+def _page(title: str, intro: str, entries: list[dict], prefix: str) -> str:
+    head = ["档号", "题名", "文件编号", "责任者", "日期", "保管期限", "页数", "类型", "文件"]
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
+            f'<style>{CSS}</style></head><body>\n<h1>{_e(title)}</h1>\n{intro}\n'
+            f'<p><label>筛选 <input id="filter" type="search" placeholder="档号、题名、单位、文号……" autocomplete="off">'
+            f'</label> <span class="muted">显示 <span id="count">{len(entries)}</span> / {len(entries)} 件</span></p>\n'
+            f'<table id="records"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead>\n<tbody>\n'
+            f'{_rows(entries, prefix)}\n</tbody></table>\n<script>{JS}</script></body></html>\n')
+
+
+def _verify_cell(root: Path, year: int, version: str) -> str:
+    label, cls = VERIFY[read_status(root, year, version)]
+    return f'<span class="verify {cls}" data-bag="{year}/{version}">四性检测：{label}</span>'
+
+
+def _write(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_pages(root: Path | None = None) -> list[Path]:
+    """Write ``index.html`` for the whole archive and for each sealed year; returns the pages written."""
+    root = root or archive_root()
+    if not root.exists():
+        raise MissingInputError(f"{root}: no archive yet", hint="seal a year first: invoke archive --year 2024")
+    entries = [e for e in load_index(root) if e.get("latest")]
+    entries.sort(key=lambda e: (-e["year"], e["件号"]))
+    written = []
+    years = []
+    for year_dir in year_dirs(root):
+        year = int(year_dir.name)
+        bags = bag_versions(year_dir)
+        if not bags:
+            continue
+        mine = [e for e in entries if e["year"] == year]
+        latest = mine[0]["version"] if mine else bags[-1].name
+        years.append((year, latest, len(mine)))
+        older = [b.name for b in bags if b.name != latest]
+        intro = (f'<p>归档包 <a href="{quote(latest)}/">{latest}</a> · {_verify_cell(root, year, latest)} · '
+                 f'{len(mine)} 件 · <a href="../index.html">全部年度</a></p>')
+        if older:
+            intro += "<p class=\"muted\">已被替代的版本：" + "，".join(
+                f'<a href="{quote(v)}/">{v}</a>（{_verify_cell(root, year, v)}）' for v in older) + "</p>"
+        written.append(_write(year_dir / "index.html",
+                              _page(f"{year}年全国科技活动周 归档文件目录", intro, mine, f"{year}/")))
+    summary = "".join(f'<li><a href="{year}/index.html">{year}年</a>：{n} 件，归档包 {v} · '
+                      f'{_verify_cell(root, year, v)}</li>' for year, v, n in sorted(years, reverse=True))
+    intro = (f"<ul>{summary or '<li>尚无已封装的年度</li>'}</ul>"
+             f'<p class="muted">检索索引：<a href="{INDEX}">{INDEX}</a></p>')
+    written.append(_write(root / "index.html", _page("全国科技活动周 归档文件目录（全部年度）", intro, entries, "")))
+    return written
+
+
+def browse(serve: bool = False, port: int = 8765) -> int:
+    """Write the pages; with ``serve``, serve the archive folder on http://127.0.0.1:<port>/ until Ctrl-C."""
+    root = archive_root()
+    pages = write_pages(root)
+    for p in pages:
+        console.say(f"{p}  ({p.as_uri()})")
+    if serve:
+        handler = partial(SimpleHTTPRequestHandler, directory=str(root))
+        with ThreadingHTTPServer(("127.0.0.1", int(port)), handler) as httpd:
+            console.say(f"serving {root} on http://127.0.0.1:{port}/ — Ctrl-C to stop")
+            try:
+                httpd.serve_forever()
+            except KeyboardInterrupt:
+                pass
+    return 0
