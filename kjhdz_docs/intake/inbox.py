@@ -174,6 +174,7 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     procs = processes if processes is not None else (min(2, os.cpu_count() or 1) if workbooks >= PARALLEL_FROM else 1)
     label = f"reading {len(files)} files"
     if procs > 1 and roster.source:
+        _worker_roster[(year, roster.source)] = roster   # forked workers inherit it instead of re-parsing
         with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(procs) as pool:
             results = pool.imap(_work, jobs, chunksize=max(1, min(64, len(jobs) // (procs * 4))))
             subs = list(console.progress(results, label, total=len(jobs)) if progress else results)
