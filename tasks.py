@@ -12,7 +12,7 @@ from invoke import Exit, task
 
 def _run(call, *, quiet: bool = False, verbose: bool = False) -> None:
     from kjhdz_docs import console
-    from kjhdz_docs.errors import KjhdzError, exit_for
+    from kjhdz_docs.errors import NO_ROOM_ERRNOS, KjhdzError, exit_for
 
     console.configure(quiet=quiet, verbose=verbose)
     try:
@@ -20,8 +20,8 @@ def _run(call, *, quiet: bool = False, verbose: bool = False) -> None:
     except KjhdzError as exc:
         raise Exit(f"error: {exc}", code=exit_for(exc))
     except OSError as exc:
-        if exc.errno == 28:
-            raise Exit(f"error: no space left on device while writing {exc.filename or ''}: "
+        if exc.errno in NO_ROOM_ERRNOS:
+            raise Exit(f"error: no space left on device ({exc.strerror}) while writing {exc.filename or ''}: "
                        "free some space and run again (nothing half-written was published)",
                        code=exit_for(exc))
         raise

@@ -6,8 +6,12 @@ Every failure the user can act on is a :class:`KjhdzError` carrying its exit cod
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from enum import IntEnum
+
+# no room to write: the disk is full, a quota is reached, or a file-size limit (ulimit -f) is hit
+NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class ExitCode(IntEnum):
@@ -109,6 +113,6 @@ def exit_for(exc: BaseException) -> int:
     """The process exit code for an exception (the one place this mapping lives)."""
     if isinstance(exc, KjhdzError):
         return int(exc.exit_code)
-    if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:  # ENOSPC
+    if isinstance(exc, OSError) and getattr(exc, "errno", None) in NO_ROOM_ERRNOS:
         return int(ExitCode.DISK_FULL)
     return int(ExitCode.INTERNAL)
