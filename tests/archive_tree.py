@@ -3,13 +3,12 @@
 Real .docx (python-docx, GB/T 9704 top margin), their PDF/A-2b renditions (one LibreOffice start),
 real .xlsx, two inboxes with the files units really send (accepted, rejected, superseded, a companion
 scan, garbage bytes named .xlsx, an NFD file name, a nested folder) and intake reports written with
-the intake's own ``report_json``. ``make_tree(base)`` points KJHDZ_BUILD at ``base/build``.
+the intake's own ``report_json``. ``make_tree(base)`` writes it under ``base``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from pathlib import Path
 
@@ -95,9 +94,9 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
 
 
 def make_tree(base: Path) -> Path:
-    """Write ``base/build/<year>/{notice,recommendations,summary}`` and the inboxes; returns the build root."""
+    """Write ``base/build/<year>/{notice,recommendations,summary}`` and the inboxes; returns the build root
+    (point ``KJHDZ_BUILD`` at it)."""
     build = base / "build"
-    os.environ["KJHDZ_BUILD"] = str(build)
     stages = {s: build / str(YEAR) / s for s in ("notice", "recommendations", "summary")}
     for folder in stages.values():
         folder.mkdir(parents=True)
