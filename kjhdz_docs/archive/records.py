@@ -317,7 +317,8 @@ def _file_date(intake: Intake, sub: dict) -> str:
 def _submission_record(new_record, year: int, intake: Intake, sub: dict) -> Record:
     unit = sub.get("unit")
     name = PurePosixPath(sub["file"]).name
-    form = FORM_TITLES.get(intake.kind, lambda y: f"{y}年报送材料")(year)
+    is_form = PurePosixPath(name).suffix.lower() in WORKBOOK_SUFFIXES
+    form = FORM_TITLES.get(intake.kind, lambda y: f"{y}年报送材料")(year) if is_form else f"{year}年全国科技活动周报送材料"
     title = f"{unit or '未识别单位'}报送的{form}（{name}）"
     rec = new_record("submission", title=title, creators=[unit] if unit else [], date=_file_date(intake, sub),
                      doc_number="", disclosure="不公开")
