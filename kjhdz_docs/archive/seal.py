@@ -19,7 +19,9 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -43,6 +45,14 @@ FORMATS = {".pdf": "PDF/A-2b", ".docx": "Office Open XML 文档 (.docx)", ".xlsx
            ".xlsm": "Office Open XML 工作簿（含宏）(.xlsm)", ".xls": "Excel 97-2003 工作簿 (.xls)",
            ".ods": "OpenDocument 电子表格 (.ods)", ".json": "JSON", ".png": "PNG", ".jpg": "JPEG",
            ".jpeg": "JPEG"}
+
+
+def _pause_for_drill(point: str) -> None:
+    """Reliability drills only: ``KJHDZ_TEST_PAUSE_AT=<point>`` makes the seal say so on stderr and wait there
+    (to be killed with SIGKILL). Points: ``bagging``, ``rename``, ``index``."""
+    if os.environ.get("KJHDZ_TEST_PAUSE_AT") == point:
+        print(f"KJHDZ paused at {point}", file=sys.stderr, flush=True)
+        time.sleep(600)
 
 
 def sha256_of(path: Path) -> str:
@@ -273,6 +283,7 @@ def seal_year(year: int) -> int:
         try:
             today = dt.date.today().isoformat()
             report = lay_out(plan, staging, version=version, supersedes=supersedes, today=today)
+            _pause_for_drill("bagging")
             with console.status("bagging (sha256 + sha512) and validating"):
                 bagging.make_bag(staging, bag_info(plan, report))
                 problems = bagging.validate(staging)
@@ -283,10 +294,12 @@ def seal_year(year: int) -> int:
             if final.exists():
                 raise VerificationError(f"{final} appeared while sealing; nothing was replaced")
             os.chmod(staging, 0o755)
+            _pause_for_drill("rename")
             os.rename(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        _pause_for_drill("index")
         pointer = year_dir / f".{archive_index.LATEST}.part"
         pointer.write_text(version + "\n", encoding="utf-8")
         os.replace(pointer, year_dir / archive_index.LATEST)
