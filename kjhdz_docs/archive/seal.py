@@ -90,6 +90,22 @@ def check_inputs(plan: YearPlan) -> None:
                                      f"{plan.year}); the archive was not touched")
 
 
+def remove_leftovers(year_dir: Path) -> list[str]:
+    """Remove what a killed seal left in ``year_dir`` (its staging and renditions folders, the half-written
+    ``latest`` pointer). Called under the archive lock, so no live run owns them; sealed versions are never
+    touched. Returns the names removed."""
+    gone = []
+    for p in sorted(year_dir.iterdir()):
+        stale = (p.is_dir() and (p.name.startswith(".v") or p.name.startswith("renditions-"))) \
+            or p.name == f".{archive_index.LATEST}.part"
+        if stale and not archive_index.VERSION_RE.match(p.name):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            gone.append(p.name)
+    if gone:
+        log.warning("%s: removed what an interrupted seal left: %s", year_dir, ", ".join(gone))
+    return gone
+
+
 def next_version(year_dir: Path) -> tuple[str, str | None]:
     found = archive_index.versions(year_dir)
     last = found[-1].name if found else None
@@ -278,6 +294,7 @@ def seal_year(year: int) -> int:
     year_dir = root / str(year)
     with archive_lock(f"sealing {year}", root=root):
         year_dir.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(year_dir)
         version, supersedes = next_version(year_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=year_dir))
         try:
