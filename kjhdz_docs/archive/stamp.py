@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -57,6 +58,7 @@ PDFA_PROPERTY = "http://www.aiim.org/pdfa/ns/property#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 PdfMetadata.register_xml_namespace(NS, PREFIX)
+logging.getLogger("pikepdf").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
