@@ -233,11 +233,22 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict]) -> dict:
                 c.ok("intake-files")
 
     # 可用性: the index answers for this bag
-    mine = {e["档号"] for e in index_entries if e.get("bag") == rel_bag}
-    want = {r.get("档号") for _, r in records}
-    if mine != want:
+    mine = {e.get("档号"): e for e in index_entries if e.get("bag") == rel_bag}
+    latest = archive_index.latest_version(bag.parent) == bag.name
+    want = {}
+    for _, r in records:
+        try:
+            want[r.get("档号")] = archive_index.index_entry(r, year=int(bag.parent.name), version=bag.name,
+                                                           latest=latest, bag_rel=rel_bag)
+        except (KeyError, TypeError):                    # reported by the required-fields check
+            want[r.get("档号")] = None
+    differ = sorted(str(k) for k in want if k in mine and want[k] is not None and mine[k] != want[k])
+    if set(mine) != set(want):
         c.fail("index", archive_index.INDEX, f"the index lists {len(mine)} records of {rel_bag}, the bag has "
                                              f"{len(want)}: run `invoke reindex`")
+    elif differ:
+        c.fail("index", archive_index.INDEX, f"{len(differ)} index entries of {rel_bag} differ from the bag's "
+                                             f"metadata ({', '.join(differ[:5])}): run `invoke reindex`")
     else:
         c.ok("index")
 
