@@ -1,0 +1,120 @@
+"""Drill: tampering with and decay of a sealed year — each detected by ``verify`` (exit 6), naming the file
+and the check; ``reindex`` repairs the index only and never changes a bag.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kjhdz_docs.archive import index as archive_index
+from kjhdz_docs.archive.index import reindex
+from kjhdz_docs.archive.seal import seal_year
+from kjhdz_docs.archive.verify import verify
+from kjhdz_docs.errors import ExitCode, VerificationError
+
+from ..archive_tree import make_tree
+from ..conftest import requires_soffice
+from .archive_year import copy_archive
+from .common import snapshot
+
+pytestmark = [requires_soffice, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def sealed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("drill-tamper")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KJHDZ_BUILD", str(base / "build"))
+        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
+        make_tree(base)
+        assert seal_year(2024) == 1
+    return base, base / "archive"
+
+
+@pytest.fixture
+def archive(sealed, tmp_path, monkeypatch):
+    base, original = sealed
+    copy = copy_archive(original, tmp_path / "archive")
+    monkeypatch.setenv("KJHDZ_BUILD", str(base / "build"))
+    monkeypatch.setenv("KJHDZ_ARCHIVE", str(copy))
+    assert verify(2024) == 0
+    return copy
+
+
+def _records(bag):
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted((bag / "data" / "metadata").glob("*.json"))}
+
+
+def flip_pdf_byte(bag):
+    rel = "data/documents/0003/summary.pdf"
+    data = bytearray((bag / rel).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (bag / rel).write_bytes(bytes(data))
+    return rel, "bagit"
+
+
+def delete_submission(bag):
+    rel = next(f["path"] for r in _records(bag).values() if r["type"] == "submission"
+               for f in r["files"] if f["role"] == "submission")
+    (bag / rel).unlink()
+    return rel, "bagit"
+
+
+def stray_file_in_payload(bag):
+    rel = "data/submissions/statistics/补报-北京市.xlsx"
+    (bag / rel).write_bytes(b"PK\x03\x04 not really")
+    return rel, "bagit"
+
+
+def stray_file_beside_tags(bag):
+    (bag / "README.txt").write_text("说明\n", encoding="utf-8")
+    return "README.txt", "extra-files"
+
+
+def edit_metadata_json(bag):
+    rel = "data/metadata/0004.json"
+    path = bag / rel
+    path.write_text(path.read_text(encoding="utf-8").replace("北京市", "天津市"), encoding="utf-8")
+    return rel, "bagit"
+
+
+TAMPERING = [flip_pdf_byte, delete_submission, stray_file_in_payload, stray_file_beside_tags, edit_metadata_json]
+
+
+@pytest.mark.parametrize("tamper", TAMPERING, ids=[t.__name__ for t in TAMPERING])
+def test_tampered_bag_fails_verify_naming_file_and_check(archive, tamper):
+    bag = archive / "2024" / "v1"
+    rel, check = tamper(bag)
+    damaged = snapshot(bag)
+    with pytest.raises(VerificationError) as info:
+        verify(2024)
+    assert info.value.exit_code == ExitCode.VERIFY_FAILED
+    report = json.loads((archive / "reports" / "verify-2024-v1.json").read_text(encoding="utf-8"))
+    assert {"file": rel, "check": check} in [{"file": f["file"], "check": f["check"]} for f in report["failures"]]
+    assert f"2024/v1/{rel}: [" in str(info.value) and f" {check}] " in str(info.value)
+    # reindex repairs nothing in a bag: the damage stays, and so does the verdict
+    assert reindex() == 0
+    assert snapshot(bag) == damaged
+    with pytest.raises(VerificationError):
+        verify(2024)
+
+
+@pytest.mark.parametrize("field, value", [("题名", "关于举办2025年全国科技活动周的通知"), ("pdf_sha256", "0" * 64),
+                                          ("latest", False)])
+def test_edited_index_entry_is_detected_and_reindex_repairs_only_the_index(archive, field, value):
+    path = archive_index.index_path(archive)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    table = data["_default"]
+    key = next(k for k, e in table.items() if e["件号"] == 1)
+    table[key][field] = value
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    bags = snapshot(archive / "2024")
+    with pytest.raises(VerificationError) as info:
+        verify(2024)
+    assert f"2024/v1/{archive_index.INDEX}: [可用性 index]" in str(info.value)
+    assert reindex() == 0
+    assert snapshot(archive / "2024") == bags
+    assert verify(2024) == 0
+    assert next(e for e in archive_index.load_index(archive) if e["件号"] == 1)[field] != value
