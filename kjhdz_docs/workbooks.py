@@ -11,15 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 from .ooxml import FIXED_TIME, publish_deterministic
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def visible_controls(text: str) -> str:
+    """Control characters a worksheet cannot hold (e.g. in a submitted file's name) written as ``\\x01``."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def set_text_safe(cell: Cell, value) -> Cell:
-    """Write ``value``; strings that a spreadsheet could take as a formula are stored as text."""
+    """Write ``value``; strings that a spreadsheet could take as a formula are stored as text, control
+    characters a worksheet cannot hold are shown as ``\\x01``."""
+    if isinstance(value, str):
+        value = visible_controls(value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         cell.value = value
         cell.data_type = "s"   # a string cell, never "f"
