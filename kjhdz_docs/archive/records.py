@@ -11,6 +11,7 @@ submissions — 推荐表 inbox before 统计表 inbox, each in roster order, th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -126,14 +127,16 @@ def load_config(year: int, path: Path | None = None) -> ArchiveConfig:
 
 
 def bag_name(name: str, *, limit: int = NAME_BYTES) -> str:
-    """A file name as stored in the bag: NFC, no path separators, at most ``limit`` UTF-8 bytes."""
+    """A file name as stored in the bag: NFC, no path separators, at most ``limit`` UTF-8 bytes (a longer
+    name is cut and marked ``…~<8 hex digits of its sha256>``)."""
     name = unicodedata.normalize("NFC", name).replace("/", "_").replace("\\", "_")
     if len(name.encode("utf-8")) <= limit:
         return name
     stem, dot, suffix = name.rpartition(".")
     if not dot or len(suffix) > 10:
         stem, suffix = name, ""
-    tail = ("." + suffix) if suffix else ""
+    # a digest of the whole name keeps two long names that share their beginning apart
+    tail = "~" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8] + (("." + suffix) if suffix else "")
     while len((stem + "…" + tail).encode("utf-8")) > limit:
         stem = stem[:-1]
     return stem + "…" + tail
