@@ -524,7 +524,7 @@ def write_statistics_inbox(inbox: Path, units: Sequence[tuple[str, str]], year: 
 
 
 def write_scale_project(root: Path, n_units: int, year: int = 2024) -> Path:
-    """A data folder for ``n_units`` units: ``root/<year>/`` with units.yaml, notice.yaml and both inboxes.
+    """A data folder for ``n_units`` units: ``root/<year>/`` with units.yaml, notice.yaml, archive.yaml and both inboxes.
 
     Point ``KJHDZ_DATA`` at ``root`` to build it (no 轮值主场 file: the generated list differs).
     """
@@ -533,7 +533,9 @@ def write_scale_project(root: Path, n_units: int, year: int = 2024) -> Path:
     units = scale_units(n_units, year)
     (year_dir / "units.yaml").write_text(yaml.safe_dump({"year": year, "units": units}, allow_unicode=True,
                                                         sort_keys=False), encoding="utf-8")
-    shutil.copyfile(ROOT / "data" / str(year) / "notice.yaml", year_dir / "notice.yaml")
+    for name in ("notice.yaml", "archive.yaml"):       # the year's notice and archive settings, as they are
+        if (ROOT / "data" / str(year) / name).is_file():
+            shutil.copyfile(ROOT / "data" / str(year) / name, year_dir / name)
     pairs = [(u["name"], u["kind"]) for u in units]
     write_statistics_inbox(year_dir / "inbox" / "statistics", pairs, year)
     write_recommendations_year(year, year_dir / "inbox" / "recommendations", pairs, full=False)

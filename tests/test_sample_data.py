@@ -116,7 +116,7 @@ def test_scale_project_has_roster_and_inboxes(tmp_path):
     assert len(set(roster_units)) == 70 and roster_units[-1] == "科技活动周样例单位00070"
     assert len(list((year_dir / "inbox" / "statistics").iterdir())) == 70
     assert len(list((year_dir / "inbox" / "recommendations").iterdir())) == 70
-    assert (year_dir / "notice.yaml").is_file()
+    assert (year_dir / "notice.yaml").is_file() and (year_dir / "archive.yaml").is_file()
     report = read_inbox(2024, FormKind.STATISTICS, year_dir / "inbox" / "statistics", progress=False,
                         roster=_roster(year_dir))
     assert len(report.accepted) == 70
