@@ -7,6 +7,7 @@ and matches the bags, the next run seals and ``verify`` passes.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
@@ -38,14 +39,20 @@ def sealed(tmp_path_factory):
 
 
 def _kill_when_converting(proc) -> list[int]:
-    """SIGKILL the seal as soon as its LibreOffice child runs; returns the orphaned soffice pids."""
+    """SIGKILL the seal as soon as its LibreOffice child runs; returns the orphaned soffice process groups."""
     deadline = time.monotonic() + 60
     parent = psutil.Process(proc.pid)
     while time.monotonic() < deadline:
-        kids = [k for k in parent.children(recursive=True) if "soffice" in " ".join(k.cmdline())]
+        kids = []
+        for k in parent.children(recursive=True):
+            try:
+                if "soffice" in " ".join(k.cmdline()):
+                    kids.append(os.getpgid(k.pid))      # soffice runs in its own process group
+            except (psutil.Error, ProcessLookupError):
+                continue
         if kids:
             proc.send_signal(signal.SIGKILL)
-            return [k.pid for k in kids]
+            return kids
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.02)
     raise AssertionError("the seal never started LibreOffice")
@@ -72,10 +79,10 @@ def test_sigkill_while_sealing_leaves_a_consistent_archive(sealed, tmp_path, mon
     finally:
         proc.kill()
         proc.wait()
-    for pid in orphans:                      # LibreOffice runs in its own session; it is not the archive's
+    for group in set(orphans):               # LibreOffice runs in its own session: end it (and soffice.bin)
         try:
-            psutil.Process(pid).kill()
-        except psutil.NoSuchProcess:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
             pass
 
     # right after the kill: only complete versions, v1 untouched, the index not torn
