@@ -378,3 +378,23 @@ def test_a_second_sealing_run_waits_then_names_the_holder(archive_copy, monkeypa
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("file, sha", [
+    ("../../../../etc/passwd", "0" * 64),       # escapes the inbox
+    ("/etc/passwd", "0" * 64),                  # absolute
+    ("北京市.xlsx", ""),                         # no sha256 to check the bytes against
+])
+def test_a_tampered_intake_report_is_refused(tmp_path, file, sha):
+    from kjhdz_docs.archive.records import _read_intake
+    from kjhdz_docs.errors import MissingInputError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    report = tmp_path / "intake.json"
+    report.write_text(json.dumps({"inbox": str(inbox), "kind": "statistics",
+                                  "submissions": [{"file": file, "sha256": sha, "status": "accepted"}]}),
+                      encoding="utf-8")
+    with pytest.raises(MissingInputError) as info:
+        _read_intake("summary", report)
+    assert file in str(info.value)

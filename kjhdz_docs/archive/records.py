@@ -228,7 +228,20 @@ def _read_intake(stage: str, path: Path) -> Intake:
         raise MissingInputError(f"{path}: not an intake report (no inbox/submissions)",
                                 hint=f"run build-{stage} again")
     kind = data.get("kind") or INBOX_KINDS.get(stage, stage)
-    return Intake(stage=stage, kind=kind, inbox=Path(data["inbox"]), report_file=path,
+    inbox = Path(data["inbox"]).resolve()
+    problems = []
+    for sub in data["submissions"]:
+        name = str(sub.get("file", ""))
+        where = (inbox / name).resolve()
+        if not name or PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts \
+                or not where.is_relative_to(inbox):
+            problems.append(f"{name!r}: not a path inside the inbox {inbox}")
+        if not re.fullmatch(r"[0-9a-f]{64}", str(sub.get("sha256", ""))):
+            problems.append(f"{name!r}: no valid sha256 recorded")
+    if problems:
+        raise MissingInputError(f"{path}: the intake report cannot be trusted —\n  - " + "\n  - ".join(problems),
+                                hint=f"run build-{stage} again to rewrite it; the archive was not touched")
+    return Intake(stage=stage, kind=kind, inbox=inbox, report_file=path,
                   submissions=list(data["submissions"]))
 
 
