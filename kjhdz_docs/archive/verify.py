@@ -18,7 +18,7 @@ import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .. import console
 from ..errors import MissingInputError, VerificationError

@@ -28,7 +28,7 @@ from ..model import FormKind, IntakeReport, Status, Submission
 from ..paths import data_dir
 from ..roster import Roster, load_roster
 from .reader import read_workbook
-from .safety import UnsafeFile
+from .safety import MAX_FILE_BYTES, UnsafeFile
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,10 @@ def _path_unit(roster: Roster, rel: str):
 def read_submission(path: Path, rel: str, kind: FormKind, roster: Roster) -> Submission:
     """One file of the inbox, read and judged (never raises for a bad file)."""
     stat = path.stat()
-    sub = Submission(file=rel, sha256=sha256_of(path), size=stat.st_size, status=Status.UNMATCHED,
-                     modified=stat.st_mtime)
+    # a workbook of sane size is read once: its bytes serve the digest, the safety checks and the reader
+    data = path.read_bytes() if path.suffix.lower() in WORKBOOK_SUFFIXES and stat.st_size <= MAX_FILE_BYTES else None
+    sub = Submission(file=rel, sha256=hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path),
+                     size=stat.st_size, status=Status.UNMATCHED, modified=stat.st_mtime)
     name = path.name.lower()
     suffix = path.suffix.lower()
     if name in SYSTEM_FILES or name.startswith("~$") or name.startswith("._"):
@@ -103,14 +105,15 @@ def read_submission(path: Path, rel: str, kind: FormKind, roster: Roster) -> Sub
         elif suffix not in COMPANION_SUFFIXES:
             sub.notes.append(f"未知文件类型（{suffix or '无扩展名'}），作为附件保存")
         return sub
-    return _read_workbook_file(path, rel, kind, roster, sub)
+    return _read_workbook_file(path, rel, kind, roster, sub, data)
 
 
 def _unit_name(unit) -> str | None:
     return unit.name if unit is not None else None
 
 
-def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, sub: Submission) -> Submission:
+def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, sub: Submission,
+                        data: bytes | None = None) -> Submission:
     from .recommendation_form import read_recommendations
     from .statistics import read_statistics
 
@@ -118,7 +121,7 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
 
     fallback = lru_cache(maxsize=1)(lambda: _path_unit(roster, rel))   # asked only when the form names no unit
     try:
-        grid = read_workbook(path)
+        grid = read_workbook(path, data)
     except UnsafeFile as exc:
         sub.status = Status.REJECTED
         sub.unit = _unit_name(fallback())

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .reader import Sheet, is_blank
+from .reader import Sheet
 
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】")
 _NUMBERING = re.compile(r"^(?:\d{1,2}[.、)]|[一二三四五六七八九十]{1,3}[、.]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\))")

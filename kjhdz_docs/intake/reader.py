@@ -11,6 +11,7 @@ Grid coordinates are 0-based (row, column); :func:`a1` turns them into ``C5`` fo
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import posixpath
 import re
 import zipfile
@@ -110,12 +111,13 @@ class UnreadableWorkbook(UnsafeFile):
     pass
 
 
-def read_workbook(path: Path) -> WorkbookGrid:
-    """Check and read every sheet of ``path``; raises :class:`UnsafeFile` with a rule and a message."""
+def read_workbook(path: Path, data: bytes | None = None) -> WorkbookGrid:
+    """Check and read every sheet of ``path`` (from its bytes ``data`` when the caller already read them);
+    raises :class:`UnsafeFile` with a rule and a message."""
     path = Path(path)
-    sniffed = check_file(path)
+    sniffed = check_file(path, data)
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types (PasswordError, ZipError, XlsError …)
         name = type(exc).__name__
         if "Password" in name or "password" in str(exc).lower():

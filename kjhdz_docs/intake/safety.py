@@ -64,16 +64,19 @@ class Sniffed:
     format: str        # "xlsx" | "ods" | "xls"
 
 
-def sniff(path: Path) -> Sniffed:
+def sniff(path: Path, data: bytes | None = None) -> Sniffed:
     """What the file is, from its bytes; raises :class:`UnsafeFile` when it is not a workbook we may open."""
-    size = path.stat().st_size
+    size = len(data) if data is not None else path.stat().st_size
     if size == 0:
         raise UnsafeFile("empty-file", "文件为空（0 字节），请重新导出后报送")
     if size > MAX_FILE_BYTES:
         raise UnsafeFile("file-too-large", f"文件过大（{size / 1048576:.1f} MB，上限 {MAX_FILE_BYTES // 1048576} MB），"
                                            "请删除多余的工作表和图片后重新报送")
-    with path.open("rb") as fh:
-        head = fh.read(8)
+    if data is not None:
+        head = data[:8]
+    else:
+        with path.open("rb") as fh:
+            head = fh.read(8)
     if head.startswith(ZIP_MAGIC) or head.startswith(EMPTY_ZIP_MAGIC):
         return Sniffed("zip", "ods" if path.suffix.lower() == ".ods" else "xlsx")
     if head == OLE_MAGIC:
@@ -96,13 +99,14 @@ def _ole_is_encrypted(path: Path) -> bool:
     return False
 
 
-def check_zip(path: Path, *, fmt: str = "xlsx") -> None:
+def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> None:
     """Refuse zip bombs, lying zips, DTD/entity declarations and encrypted ODS; bounded memory.
 
     The file (at most :data:`MAX_FILE_BYTES`) is read once; every member is inflated from it with
     zlib in :data:`CHUNK` steps (``max_length``), so no member can grow past the caps in memory.
     """
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -210,9 +214,10 @@ def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[i
     return seen, head
 
 
-def check_file(path: Path) -> Sniffed:
-    """All checks for a workbook file; returns what it is, raises :class:`UnsafeFile` otherwise."""
-    kind = sniff(path)
+def check_file(path: Path, data: bytes | None = None) -> Sniffed:
+    """All checks for a workbook file (its bytes ``data`` when already read); returns what it is,
+    raises :class:`UnsafeFile` otherwise."""
+    kind = sniff(path, data)
     if kind.container == "zip":
-        check_zip(path, fmt=kind.format)
+        check_zip(path, fmt=kind.format, data=data)
     return kind

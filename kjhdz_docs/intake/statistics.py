@@ -20,7 +20,7 @@ from ..errors import Problem
 from ..forms import INDICATORS, Indicator
 from ..roster import Roster, Unit
 from .labels import label_key, squash, value_right_of
-from .reader import Sheet, WorkbookGrid, a1, cell_text, is_blank
+from .reader import Sheet, WorkbookGrid, a1, cell_text
 
 INDICATOR_KEYS = {i.id: label_key(i.label) for i in INDICATORS}
 GROUP_KEYS = {label_key(i.group) for i in INDICATORS if i.group}
