@@ -302,6 +302,38 @@ def _report_dict(report: IntakeReport) -> dict:
     return report_json(report)
 
 
+# LibreOffice lays out one long table in superlinear time (3,000 rows: 129 s as one table, 21 s as tables of
+# 50 rows), so the list and the annex are printed as consecutive tables of at most this many rows each.
+TABLE_ROWS = 50
+
+
+def split_groups(groups: list[dict], limit: int = TABLE_ROWS) -> list[dict]:
+    """Unit groups packed into tables of at most ``limit`` rows (a unit's name row counts as a row).
+
+    A unit stays in one table where it fits; a unit too long for one table goes on in the next with its
+    name row again, marked "（续）". Always at least one table (an empty list prints its header).
+    """
+    tables: list[list[dict]] = [[]]
+    used = 0
+    for group in groups:
+        rows = group["activities"]
+        while rows:
+            if used and used + 1 + len(rows) > limit:
+                tables.append([])
+                used = 0
+            take = rows[:limit - used - 1]
+            cont = rows is not group["activities"]
+            tables[-1].append({"unit": group["unit"] + ("（续）" if cont else ""), "activities": take})
+            used += 1 + len(take)
+            rows = rows[len(take):]
+    return [{"groups": t} for t in tables]
+
+
+def split_rows(rows: list[dict], limit: int = TABLE_ROWS) -> list[dict]:
+    """Rows in tables of at most ``limit`` rows; at least one table."""
+    return [{"rows": rows[i:i + limit]} for i in range(0, len(rows), limit)] or [{"rows": []}]
+
+
 def docx_context(year: int, week: tuple[dt.date, dt.date], listed: list[Listed], excluded: list[Excluded],
                  rotation: list[RotationDay] | None, roster_order: Sequence[str]) -> dict:
     """The context of ``doc_templates/recommendations.docx``."""
@@ -311,16 +343,18 @@ def docx_context(year: int, week: tuple[dt.date, dt.date], listed: list[Listed],
         groups.setdefault(a.unit, []).append({"number": x.number, "name": a.name, "intro": a.intro,
                                               "time_place": a.time_place, "unit": a.unit,
                                               "contact": a.contact})
+    ordered = [{"unit": u, "activities": groups[u]} for u in unit_order(groups, roster_order)]
+    annex = [{"number": x.number, "unit": x.activity.unit, "name": x.activity.name,
+              "time_place": x.activity.time_place, "reason": x.reason,
+              "source": f"{x.activity.source_file} {x.activity.sheet} 第{x.activity.row}行"} for x in excluded]
     return {
         "title": list_title(year),
         "week": week_cn(*week),
         "summary": (f"共{len(groups)}个单位推荐的{len(listed)}项活动列入清单"
                     + (f"，另有{len(excluded)}项待核实（见附）。" if excluded else "。")),
-        "groups": [{"unit": u, "activities": groups[u]} for u in unit_order(groups, roster_order)],
-        "excluded": [{"number": x.number, "unit": x.activity.unit, "name": x.activity.name,
-                      "time_place": x.activity.time_place, "reason": x.reason,
-                      "source": f"{x.activity.source_file} {x.activity.sheet} 第{x.activity.row}行"}
-                     for x in excluded],
+        "list_tables": split_groups(ordered),
+        "excluded": annex,
+        "excluded_tables": split_rows(annex),
         "rotation": [{"date": f"{d.date.month}月{d.date.day}日（星期{_WEEKDAYS[d.date.weekday()]}）",
                       "unit": d.unit, "name": d.name, "number": d.number} for d in (rotation or [])],
     }

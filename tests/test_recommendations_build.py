@@ -16,6 +16,7 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 
 from kjhdz_docs.blank_forms import recommendation_workbook
+from tests import recommendation_tables as rt
 from tests.conftest import requires_soffice
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -129,7 +130,7 @@ def test_rules_applied_to_real_forms(data):
 
 def test_docx_rows_match_json(run, data):
     doc = Document(str(run[1] / "recommendations.docx"))
-    numbered = [r for r in doc.tables[0].rows if r.cells[0].text.strip().isdigit()]
+    numbered = rt.numbered_rows(rt.list_tables(doc))
     assert len(numbered) == data["counts"]["listed"] == len(data["activities"])
 
 

@@ -23,6 +23,7 @@ from kjhdz_docs.errors import Problem
 from kjhdz_docs.manifest import read_manifest
 from kjhdz_docs.model import Activity, FormKind, IntakeReport, Status, Submission
 from kjhdz_docs.recommendations import consolidate, list_json, publish_list, write_xlsx
+from tests import recommendation_tables as rt
 from tests.conftest import requires_soffice
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -131,22 +132,67 @@ def test_text_survives_in_json(data):
     assert TEMPLATE_CODE in by_name and "-公众科学日" in by_name
 
 
-def _numbered_rows(table):
-    return [r for r in table.rows if r.cells[0].text.strip().isdigit()]
-
-
 def test_docx_rows_match_the_json(docx, data):
-    main, annex = docx.tables[0], docx.tables[-1]
-    rows = _numbered_rows(main)
+    assert rt.every_table_known(docx)
+    main, annex = rt.list_tables(docx), rt.annex_tables(docx)
+    assert len(main) == len(annex) == 1
+    rows = rt.numbered_rows(main)
     assert len(rows) == data["counts"]["listed"]
     assert [r.cells[1].text for r in rows] == [a["name"] for a in data["activities"]]
-    assert len(_numbered_rows(annex)) == data["counts"]["excluded"]
-    groups = [r.cells[0].text for r in main.rows if not r.cells[0].text.strip().isdigit()]
-    assert groups == ["序号", "北京市", "上海市", "中国科学院"]     # grouped in roster order
+    assert len(rt.numbered_rows(annex)) == data["counts"]["excluded"]
+    assert rt.group_rows(main) == ["北京市", "上海市", "中国科学院"]     # grouped in roster order
+
+
+def long_list(units: int, per_unit: int = 5, excluded: int = 0):
+    """``units`` units of ``per_unit`` listed rows each (and ``excluded`` rows to verify), numbered in order."""
+    from kjhdz_docs.recommendations import Excluded, Listed
+
+    rows = [act(f"单位{u:04d}", n, f"活动{u:04d}-{n}") for u in range(units) for n in range(1, per_unit + 1)]
+    listed = [Listed(i, a, "海淀区", False, []) for i, a in enumerate(rows, 1)]
+    rest = [Excluded(i, act("单位X", i, f"待核实{i}"), [Problem("place-county", "地点未精确到县级")])
+            for i in range(1, excluded + 1)]
+    return listed, rest
+
+
+def test_split_groups_packs_whole_units_and_caps_every_table():
+    from kjhdz_docs.recommendations import TABLE_ROWS, split_groups
+
+    groups = [{"unit": f"u{i}", "activities": [{"number": 0}] * (1 + i % 5)} for i in range(200)]
+    tables = split_groups(groups)
+    assert len(tables) > 1
+    sizes = [sum(1 + len(g["activities"]) for g in t["groups"]) for t in tables]
+    assert max(sizes) <= TABLE_ROWS and min(sizes[:-1]) > TABLE_ROWS - 6     # full tables, no unit cut
+    assert [g["unit"] for t in tables for g in t["groups"]] == [f"u{i}" for i in range(200)]
+    huge = split_groups([{"unit": "大单位", "activities": list(range(120))}], limit=50)
+    assert [[g["unit"], len(g["activities"])] for t in huge for g in t["groups"]] == [
+        ["大单位", 49], ["大单位（续）", 49], ["大单位（续）", 22]]
+    assert split_groups([]) == [{"groups": []}]
+
+
+def test_a_long_list_is_consecutive_tables_with_continuous_numbers(tmp_path):
+    from kjhdz_docs.recommendations import TABLE_ROWS, docx_context
+    from kjhdz_docs.rendering import render_docx
+
+    listed, excluded = long_list(40, excluded=120)         # 240 rows: 5 list tables; 3 annex tables
+    week = (dt.date(2024, 5, 25), dt.date(2024, 6, 1))
+    roster = [f"单位{u:04d}" for u in range(40)]
+    out = render_docx("recommendations.docx", docx_context(2024, week, listed, excluded, None, roster),
+                      tmp_path / "long.docx")
+    doc = Document(str(out))
+    assert rt.every_table_known(doc)
+    main, annex = rt.list_tables(doc), rt.annex_tables(doc)
+    assert len(main) == 5 and len(annex) == 3
+    assert all(len(t.rows) - 1 <= TABLE_ROWS for t in main + annex)
+    assert [int(r.cells[0].text) for r in rt.numbered_rows(main)] == list(range(1, 201))
+    assert [int(r.cells[0].text) for r in rt.numbered_rows(annex)] == list(range(1, 121))
+    assert rt.group_rows(main) == roster
+    body = doc.element.body
+    tables = body.findall(qn("w:tbl"))
+    assert all(t.getnext().tag == qn("w:p") for t in tables)     # never two tables side by side (they would join)
 
 
 def test_docx_keeps_text_and_line_breaks(docx):
-    cells = {c.text: c for r in docx.tables[0].rows for c in r.cells}
+    cells = {c.text: c for r in rt.list_tables(docx)[0].rows for c in r.cells}
     assert HOSTILE in cells and TEMPLATE_CODE in cells and "-公众科学日" in cells
     intro = cells[TWO_LINES]                          # python-docx reads w:br back as "\n"
     assert len(intro._tc.findall(".//" + qn("w:br"))) == 1
@@ -194,7 +240,7 @@ def test_xlsx_and_json_are_deterministic(tmp_path):
 def test_rotation_in_every_output(data, docx, pdf_cells):
     assert [(d["date"], d["weekday"], d["unit"], d["number"]) for d in data["rotation"]] == [
         ("2024-05-25", "星期六", "北京市", 1), ("2024-05-26", "星期日", "中国科学院", 8)]
-    rotation = docx.tables[1]
+    (rotation,) = rt.tables_of(docx, rt.ROTATION_HEADER)
     assert [r.cells[0].text for r in rotation.rows] == ["日期", "5月25日（星期六）", "5月26日（星期日）"]
     assert "5月26日（星期日）" in pdf_cells
 
@@ -207,4 +253,5 @@ def test_an_empty_list_still_renders(tmp_path):
     out = render_docx("recommendations.docx", docx_context(2024, week, [], [], None, []), tmp_path / "e.docx")
     doc = Document(str(out))
     assert len(doc.tables) == 1 and [r.cells[0].text for r in doc.tables[0].rows] == ["序号"]
+    assert len(rt.list_tables(doc)) == 1
     assert "待核实" not in "\n".join(p.text for p in doc.paragraphs)

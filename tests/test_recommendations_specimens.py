@@ -12,6 +12,7 @@ from docx import Document
 
 from kjhdz_docs import specimens as sp
 from kjhdz_docs.recommendations import build_recommendations
+from tests import recommendation_tables as rt
 from tests.conftest import requires_soffice
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -78,5 +79,5 @@ def test_roster_order_and_docx_rows(built):
     units = list(dict.fromkeys(a["unit"] for a in data["activities"]))
     assert units == ["河北省", "山西省", "上海市", "广西壮族自治区", "深圳市", "中国科学院"]
     doc = Document(str(out / "recommendations.docx"))
-    numbered = [r for r in doc.tables[0].rows if r.cells[0].text.strip().isdigit()]
+    numbered = rt.numbered_rows(rt.list_tables(doc))
     assert len(numbered) == len(data["activities"]) == data["counts"]["listed"]

@@ -3,9 +3,12 @@
 Placeholders the template declares (filled by :func:`kjhdz_docs.recommendations.docx_context`):
 
 - ``title`` (the list's title), ``week`` (the activity week, e.g. 2024年5月25日—6月1日), ``summary``;
-- ``groups``: ``{unit, activities: [{number, name, intro, time_place, unit, contact}]}`` in roster
-  order: the table shows a row with the unit's name, then its activities;
-- ``excluded``: ``{number, unit, name, time_place, reason, source}``, the 待核实 annex (left out when empty);
+- ``list_tables``: ``{groups: [{unit, activities: [{number, name, intro, time_place, unit, contact}]}]}``,
+  the list as consecutive tables of at most 50 rows (one long table makes LibreOffice's layout superlinear),
+  units in roster order: each table repeats the header row, then a row with a unit's name, then its
+  activities; a hairline paragraph keeps two tables from joining into one;
+- ``excluded``: ``{number, unit, name, time_place, reason, source}``, the 待核实 annex (left out when empty),
+  printed from ``excluded_tables`` (``{rows: [...]}``, split the same way);
 - ``rotation``: ``{date, unit, name, number}``, the 轮值主场 schedule (left out when empty).
 
 Line breaks inside a value stay line breaks (docxtpl turns "\\n" into ``w:br``).
@@ -55,6 +58,18 @@ def _small(p) -> None:
     g.set_ppr(p._p.get_or_add_pPr(), line_pt=CELL_LINE_PT)
     for run in p.runs:
         g.set_rpr(run._r.get_or_add_rPr(), size=CELL_PT)
+
+
+def _separator(doc):
+    """A 1 pt empty paragraph after a table: two tables with nothing between them join into one."""
+    p = g.add_paragraph(doc, "", g.NORMAL)
+    g.set_ppr(p._p.get_or_add_pPr(), line_pt=1, before_pt=0, after_pt=0, snap_to_grid=False)
+    rpr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    rpr.append(size)
+    p._p.get_or_add_pPr().append(rpr)
+    return p
 
 
 def _table(doc, widths, headers: list[str], cells: list[tuple[str, str]], *, loop: str,
@@ -107,10 +122,13 @@ def build(path: Path) -> Path:
     _p(doc, "{{ summary }}", g.BODY)
 
     headers = [c.label for c in RECOMMENDATION_COLUMNS]
+    _tag(doc, "{%p for t in list_tables %}")
     _table(doc, LIST_WIDTHS, headers,
            [("{{ a.number }}", "center"), ("{{ a.name }}", "left"), ("{{ a.intro }}", "left"),
             ("{{ a.time_place }}", "left"), ("{{ a.unit }}", "center"), ("{{ a.contact }}", "left")],
-           loop="a in g.activities", group=("g in groups", "{{ g.unit }}"))
+           loop="a in g.activities", group=("g in t.groups", "{{ g.unit }}"))
+    _separator(doc)
+    _tag(doc, "{%p endfor %}")
 
     _tag(doc, "{%p if rotation %}")
     head = _p(doc, "轮值主场安排", g.HEADING1)
@@ -126,10 +144,13 @@ def build(path: Path) -> Path:
     g.set_ppr(head._p.get_or_add_pPr(), first_line=0)
     g.page_break_before(head)
     _p(doc, "以下活动不符合通知要求，未列入清单，请推荐单位核实后重新报送。", g.BODY)
+    _tag(doc, "{%p for t in excluded_tables %}")
     _table(doc, EXCLUDED_WIDTHS, ["序号", "推荐单位", "活动名称", "举办时间、地点", "待核实原因", "来源"],
            [("{{ x.number }}", "center"), ("{{ x.unit }}", "center"), ("{{ x.name }}", "left"),
             ("{{ x.time_place }}", "left"), ("{{ x.reason }}", "left"), ("{{ x.source }}", "left")],
-           loop="x in excluded")
+           loop="x in t.rows")
+    _separator(doc)
+    _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p endif %}")
     _p(doc, "", g.NORMAL)          # a document never ends with a table (Word would add a paragraph)
     return g.save(doc, path)
