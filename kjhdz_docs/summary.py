@@ -345,6 +345,17 @@ def quality_rows(submissions: Sequence[Submission]) -> list[dict]:
              "reasons": _problem_text(x)} for i, x in enumerate(bad, 1)]
 
 
+# LibreOffice lays out one long table in superlinear time: the 附件2 per-unit table (one row a unit, 3,000
+# at scale) is printed as consecutive tables of at most this many rows, the 合计 row closing the last.
+TABLE_ROWS = 50
+
+
+def split_rows(rows: list[dict], limit: int = TABLE_ROWS) -> list[dict]:
+    """``{rows, last}`` tables of at most ``limit`` rows; always at least one (``last`` marks the final one)."""
+    chunks = [rows[i:i + limit] for i in range(0, len(rows), limit)] or [[]]
+    return [{"rows": c, "last": i == len(chunks) - 1} for i, c in enumerate(chunks)]
+
+
 def report_context(s: agg.NationalSummary, submissions: Sequence[Submission], previous: PreviousYear | None,
                    cal: Calendar, groups: Mapping[str, str] | None = None) -> dict:
     """The template context of ``doc_templates/summary.docx``."""
@@ -392,7 +403,7 @@ def report_context(s: agg.NationalSummary, submissions: Sequence[Submission], pr
                 "note": ("注：经费单位为万元，人员和群众参与单位为人次。"
                          + (f"同比数据来源：{previous.source}。" if previous else
                             f"未找到{s.year - 1}年汇总数据，不作同比。"))},
-        "unit_rows": [unit_row(i, r.unit, r.values) for i, r in enumerate(s.units, 1)],
+        "unit_tables": split_rows([unit_row(i, r.unit, r.values) for i, r in enumerate(s.units, 1)]),
         "unit_total": unit_row("", "合计", t),
         "quality": quality_rows(submissions),
         "quality_note": "本年度报送的统计表均已受理，无退回或被替换的文件。",

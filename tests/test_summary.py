@@ -191,3 +191,43 @@ def test_rebuild_is_byte_identical_and_json_goes_to_stdout(inbox, built, rebuilt
     for name in ("summary.json", "summary.xlsx", "funding.png", "participation.png", "offline_online.png"):
         assert (first / name).read_bytes() == (rebuilt / name).read_bytes(), name
     assert json.loads(stdout) == json.loads((rebuilt / "summary.json").read_text(encoding="utf-8"))
+
+
+def _unit_tables(doc):
+    """The 附件2 per-unit tables (told from the 附件3 list of missing units by their third column)."""
+    return [t for t in doc.tables if len(t.columns) == 12 and t.rows[0].cells[2].text.startswith("活动次数")]
+
+
+def test_units_annex_is_one_table_for_a_short_list(built, data):
+    from docx import Document
+
+    (table,) = _unit_tables(Document(str(built[0] / "summary.docx")))
+    names = [r.cells[1].text for r in table.rows[1:]]
+    assert sorted(names[:-1]) == sorted(data["units"]) and names[-1] == "合计"
+
+
+def test_a_long_units_annex_is_consecutive_tables_and_one_total(inbox, tmp_path):
+    """At scale (one row a unit, thousands of units) the annex is split; here with tables of 7 rows."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    from kjhdz_docs import aggregate as agg, charts
+    from kjhdz_docs.intake import read_inbox
+    from kjhdz_docs.model import FormKind
+    from kjhdz_docs.rendering import render_docx
+    from kjhdz_docs.summary import calendar, report_context, split_rows
+
+    report = read_inbox(2024, FormKind.STATISTICS, inbox=inbox[0])
+    s = agg.aggregate(2024, report.submissions, load_roster(2024).units)
+    context = report_context(s, report.submissions, None, calendar(2024))
+    rows = [r for t in context["unit_tables"] for r in t["rows"]]
+    assert len(rows) == len(s.units) > 14
+    context["unit_tables"] = split_rows(rows, limit=7)
+    images = {k: (p, charts.WIDTH_MM) for k, p in charts.draw_all(s, tmp_path).items()}
+    doc = Document(str(render_docx("summary.docx", context, tmp_path / "s.docx", images=images)))
+    tables = _unit_tables(doc)
+    assert len(tables) == -(-len(rows) // 7)
+    body = [r.cells[1].text for t in tables for r in t.rows[1:]]
+    assert body == [r["unit"] for r in rows] + ["合计"]                 # the total once, closing the last table
+    assert all(len(t.rows) <= 8 for t in tables[:-1]) and len(tables[-1].rows) <= 9
+    assert all(t._tbl.getnext().tag == qn("w:p") for t in tables)      # never two tables side by side

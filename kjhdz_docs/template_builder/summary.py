@@ -11,8 +11,10 @@ from the data is a placeholder filled by :mod:`kjhdz_docs.summary`:
 - ``kinds``: rows ``{label, reported, activities, funding, public}`` and ``kinds_total`` (same keys);
 - ``nat``: the 附件1 national table, ``nat.value[id]`` and ``nat.change[id]`` as text per indicator id,
   ``nat.label`` (the column heading of the values, e.g. "2024年"), ``nat.change_label``;
-- ``unit_rows`` (附件2, landscape): ``{seq, unit, activities, funding, staff, offline, online, outlets,
-  reports, venues, institutes, universities}`` and ``unit_total`` (same keys);
+- ``unit_tables`` (附件2, landscape): ``{rows, last}``, the per-unit table as consecutive tables of at most
+  50 rows (one long table makes LibreOffice's layout superlinear), each with its header row; a row is
+  ``{seq, unit, activities, funding, staff, offline, online, outlets, reports, venues, institutes,
+  universities}``; ``unit_total`` (same keys) is the 合计 row of the ``last`` table;
 - ``quality`` (附件3): ``{seq, file, unit, status, reasons}``; ``quality_note`` when the list is empty;
   ``missing_rows``: ``{seq, unit, group}``.
 """
@@ -105,9 +107,13 @@ def _cell(cell, text: str, style: str = g.TABLE_TEXT, *, align: str | None = Non
 
 
 def _loop_table(doc, widths, columns, var: str, total: str | None = None, *, size: float | None = None,
-                numeric_from: int = 2, header_mm: float = 10, row_mm: float = 6.5, left: tuple[int, ...] = ()):
-    """Header row, one ``{%tr for r in var %}`` row, optionally a 合计 row from ``total``."""
-    n_rows = 4 + (1 if total else 0)
+                numeric_from: int = 2, header_mm: float = 10, row_mm: float = 6.5, left: tuple[int, ...] = (),
+                total_if: str | None = None):
+    """Header row, one ``{%tr for r in var %}`` row, optionally a 合计 row from ``total``.
+
+    ``total_if`` (a condition) prints the 合计 row only where it holds (the last of several tables).
+    """
+    n_rows = 4 + (1 if total else 0) + (2 if total and total_if else 0)
     table = g.add_table(doc, widths, rows=n_rows)
     g.set_cell_margins(table, left_mm=0.8, right_mm=0.8, top_mm=0.4, bottom_mm=0.4)
     header = table.rows[0]
@@ -126,11 +132,16 @@ def _loop_table(doc, widths, columns, var: str, total: str | None = None, *, siz
         if total:   # the last row stays on the page of the 合计 row
             ppr = p._p.get_or_add_pPr()
             keep = OxmlElement("w:keepNext")
-            keep.set(qn("w:val"), "{{ 1 if loop.last else 0 }}")
+            last = f"loop.last and {total_if}" if total_if else "loop.last"
+            keep.set(qn("w:val"), "{{ 1 if %s else 0 }}" % last)
             ppr.append(keep)
             g.set_ppr(ppr)
     if total:
         row = table.rows[4]
+        if total_if:
+            _cell(row.cells[0], "{%%tr if %s %%}" % total_if)
+            _cell(table.rows[6].cells[0], "{%tr endif %}")
+            row = table.rows[5]
         _row_height(row, row_mm)
         _cant_split(row)
         for i, (cell, (key, _)) in enumerate(zip(row.cells, columns)):
@@ -256,7 +267,18 @@ def _national_table(doc) -> None:
 def _unit_table(doc) -> None:
     g.add_section(doc, landscape=True)
     _annex_head(doc, "附件2", "{{ annex_titles[1] }}", new_page=False, gap=False)
-    _loop_table(doc, UNIT_WIDTHS, UNIT_COLUMNS, "unit_rows", "unit_total", size=UNIT_PT, header_mm=14, row_mm=5.5)
+    _tag(doc, "{%p for t in unit_tables %}")
+    _loop_table(doc, UNIT_WIDTHS, UNIT_COLUMNS, "t.rows", "unit_total", size=UNIT_PT, header_mm=14, row_mm=5.5,
+                total_if="t.last")
+    _separator(doc)
+    _tag(doc, "{%p endfor %}")
+
+
+def _separator(doc):
+    """A 1 pt empty paragraph after a table: two tables with nothing between them join into one."""
+    p = _p(doc, "", g.NORMAL)
+    g.set_ppr(p._p.get_or_add_pPr(), line_pt=1, before_pt=0, after_pt=0, snap_to_grid=False)
+    return p
 
 
 def _quality(doc) -> None:
