@@ -98,3 +98,30 @@ def test_convert_files_writes_legacy_xls(tmp_path):
     assert out.suffix == ".xls"
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     assert rows[0][0] == "科普活动开展次数" and rows[0][1] == 12
+
+
+def test_timeout_grows_with_documents_and_bytes(tmp_path):
+    small = tmp_path / "form.xlsx"
+    small.write_bytes(b"x" * 6_500)
+    long = tmp_path / "list.docx"
+    long.write_bytes(b"x" * 300_000)
+    limits = dict(base=60, per_document=20, per_100kb=20)
+    one = converter.batch_timeout([converter.Job(small, tmp_path / "a.pdf")], **limits)
+    assert one == pytest.approx(60 + 20 + 1.3)
+    assert converter.batch_timeout([converter.Job(long, tmp_path / "b.pdf")], **limits) == pytest.approx(60 + 20 + 60)
+    many = [converter.Job(small, tmp_path / f"{i}.pdf") for i in range(10)]
+    assert converter.batch_timeout(many, **limits) == pytest.approx(60 + 200 + 13)
+
+
+def test_at_most_max_batch_files_per_soffice_start(tmp_path, monkeypatch):
+    """Each start gets a fresh process (its memory released at exit); the stand-in logs its file count."""
+    log = tmp_path / "starts"
+    monkeypatch.setenv("KJHDZ_SOFFICE", str(fake_soffice(tmp_path, f"echo $(( $# - 10 )) >> {log}; exit 0")))
+    with pytest.raises(ConversionError) as info:
+        converter.convert_to_pdf(_docs(tmp_path, 7), tmp_path / "out", max_batch=3)
+    assert sorted(int(n) for n in log.read_text().split()) == [1, 3, 3]       # 7 files: 3 starts of ≤ 3
+    assert len(info.value.documents) == 7
+    log.unlink()
+    with pytest.raises(ConversionError):
+        converter.convert_to_pdf(_docs(tmp_path, 7), tmp_path / "out")
+    assert sorted(int(n) for n in log.read_text().split()) == [3, 4]          # default: one start per worker

@@ -80,6 +80,7 @@ def test_hanging_libreoffice_is_killed_and_the_document_named(monkeypatch, tmp_p
     monkeypatch.setenv("KJHDZ_SOFFICE", str(fake_soffice(tmp_path, HANG.format(pids=pids))))
     monkeypatch.setitem(converter.convert_to_pdf.__kwdefaults__, "timeout_base", 3.0)
     monkeypatch.setitem(converter.convert_to_pdf.__kwdefaults__, "timeout_per_document", 0.0)
+    monkeypatch.setitem(converter.convert_to_pdf.__kwdefaults__, "timeout_per_100kb", 0.0)
     t0 = time.monotonic()
     with pytest.raises(ConversionTimeout) as info:
         build_summary(2024, inbox=inbox, out=out)
