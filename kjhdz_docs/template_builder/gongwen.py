@@ -547,6 +547,46 @@ def set_cell_text(cell, text: str, style: str = TABLE_TEXT, *, align: str | None
 
 
 # --- saving ------------------------------------------------------------------------------------------
+def add_tag(container, tag: str) -> Paragraph:
+    """A paragraph holding only a docxtpl paragraph tag (``{%p … %}``); docxtpl removes it when rendering."""
+    return add_paragraph(container, tag, NORMAL)
+
+
+def add_tab_stop(paragraph: Paragraph, pos_twips: int, kind: str = "left") -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    tabs = ppr.find(qn("w:tabs"))
+    if tabs is None:
+        tabs = OxmlElement("w:tabs")
+        ppr.append(tabs)
+    tab = OxmlElement("w:tab")
+    tab.set(qn("w:val"), kind)
+    tab.set(qn("w:pos"), str(pos_twips))
+    tabs.append(tab)
+    set_ppr(ppr)  # schema order
+
+
+def add_attachment_list(doc, items: str, title: str) -> None:
+    """附件说明 (GB/T 9704 7.3.6) as docxtpl paragraphs looping over ``items``: "附件：1.XXX" indented
+    2 characters, "2." under "1.", wrapped names aligned under the name; ``title`` is the Jinja
+    expression of one item's title (e.g. ``a.title``)."""
+    c = CHAR_TWIPS
+    name_at = 6 * c            # 2 indent + 附件： (3) + "1." (1)
+    add_tag(doc, f"{{%p for a in {items} %}}")
+    add_tag(doc, "{%p if loop.first %}")
+    for lead, hanging in (("附件：{{ loop.index }}.", 4 * c), (None, 1 * c)):
+        if lead is None:
+            add_tag(doc, "{%p else %}")
+            lead = "{{ loop.index }}."
+        p = add_paragraph(doc, "", ATTACHMENT_LIST)
+        add_run(p, lead)
+        add_run(p, "").add_tab()
+        add_run(p, f"{{{{ {title} }}}}")
+        set_ppr(p._p.get_or_add_pPr(), left=name_at, hanging=hanging)
+        add_tab_stop(p, name_at)
+    add_tag(doc, "{%p endif %}")
+    add_tag(doc, "{%p endfor %}")
+
+
 def save(doc: DocumentObject, path: Path) -> Path:
     """Save atomically and deterministically (fixed timestamps: rebuilding a template changes no bytes)."""
     from ..ooxml import FIXED_TIME, publish_deterministic
@@ -563,7 +603,8 @@ def save(doc: DocumentObject, path: Path) -> Path:
 
 __all__ = [name for name in dir() if not name.startswith("_") and name.isupper()] + [
     "add_page_numbers", "add_paragraph", "add_run", "add_section", "add_table", "enable_odd_even_footers",
-    "install_styles", "new_document", "page_break_before", "save", "set_cell_margins", "set_cell_text",
+    "install_styles", "new_document", "page_break_before", "save", "add_tag", "add_tab_stop",
+    "add_attachment_list", "set_cell_margins", "set_cell_text",
     "set_cell_vertical_alignment", "set_exact_spacing", "set_paragraph_border", "set_ppr", "set_rpr",
     "set_table_borders", "setup_section", "type_area_mm",
 ]

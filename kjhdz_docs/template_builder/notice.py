@@ -47,9 +47,7 @@ def _p(container, text: str = "", style: str = g.BODY, **kw):
     return g.add_paragraph(container, text, style, **kw)
 
 
-def _tag(container, tag: str):
-    """A paragraph that holds only a docxtpl paragraph tag (``{%p … %}``); docxtpl removes it."""
-    return g.add_paragraph(container, tag, g.NORMAL)
+_tag = g.add_tag
 
 
 def _empty(container, n: int = 1, style: str = g.NORMAL):
@@ -109,41 +107,10 @@ def _body(doc) -> None:
     _tag(doc, "{%p endfor %}")
 
 
-def _tab_stop(paragraph, pos_twips: int, kind: str = "left") -> None:
-    ppr = paragraph._p.get_or_add_pPr()
-    tabs = ppr.find(qn("w:tabs"))
-    if tabs is None:
-        tabs = OxmlElement("w:tabs")
-        ppr.append(tabs)
-    tab = OxmlElement("w:tab")
-    tab.set(qn("w:val"), kind)
-    tab.set(qn("w:pos"), str(pos_twips))
-    tabs.append(tab)
-    g.set_ppr(ppr)  # re-order
-
-
 def _attachment_list(doc) -> None:
     """附件说明: "附件：1.XXX" indented 2 characters; "2." under "1."; wrapped names under the name."""
-    c = g.CHAR_TWIPS
-    name_at = 6 * c            # 2 indent + 附件： (3) + "1." (1)
     _empty(doc, 1)
-    _tag(doc, "{%p for a in attachments %}")
-    _tag(doc, "{%p if loop.first %}")
-    first = _p(doc, "", g.ATTACHMENT_LIST)
-    g.add_run(first, "附件：{{ loop.index }}.")
-    g.add_run(first, "").add_tab()
-    g.add_run(first, "{{ a.title }}")
-    g.set_ppr(first._p.get_or_add_pPr(), left=name_at, hanging=4 * c)
-    _tab_stop(first, name_at)
-    _tag(doc, "{%p else %}")
-    other = _p(doc, "", g.ATTACHMENT_LIST)
-    g.add_run(other, "{{ loop.index }}.")
-    g.add_run(other, "").add_tab()
-    g.add_run(other, "{{ a.title }}")
-    g.set_ppr(other._p.get_or_add_pPr(), left=name_at, hanging=1 * c)
-    _tab_stop(other, name_at)
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p endfor %}")
+    g.add_attachment_list(doc, "attachments", "a.title")
     _empty(doc, 1)
     _p(doc, "{{ note }}", g.NOTE)
 
@@ -248,7 +215,7 @@ def _imprint(doc) -> None:
         p = _p(doc, "", g.IMPRINT)
         g.set_ppr(p._p.get_or_add_pPr(), keep_next=True, snap_to_grid=False, line_pt=IMPRINT_LINE_PT,
                   left=0, right=0, first_line=0)
-        _tab_stop(p, one, "left")
+        g.add_tab_stop(p, one, "left")
         return p
 
     def printer_line(top: bool):
@@ -257,7 +224,7 @@ def _imprint(doc) -> None:
         g.add_run(line, "{{ imprint.printer }}")
         g.add_run(line, "").add_tab()
         g.add_run(line, "{{ imprint.date }}印发")
-        _tab_stop(line, right_at, "right")
+        g.add_tab_stop(line, right_at, "right")
         if top:
             g.set_paragraph_border(line, "top", size=8)
         g.set_paragraph_border(line, "bottom", size=8)

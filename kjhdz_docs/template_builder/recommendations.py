@@ -36,9 +36,7 @@ def _p(container, text: str = "", style: str = g.BODY, **kw):
     return g.add_paragraph(container, text, style, **kw)
 
 
-def _tag(container, tag: str):
-    """A paragraph holding only a docxtpl paragraph tag (``{%p … %}``); docxtpl removes it."""
-    return g.add_paragraph(container, tag, g.NORMAL)
+_tag = g.add_tag
 
 
 def _repeat_header(row) -> None:

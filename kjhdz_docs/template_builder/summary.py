@@ -54,9 +54,7 @@ def _p(container, text: str = "", style: str = g.BODY, **kw):
     return g.add_paragraph(container, text, style, **kw)
 
 
-def _tag(container, tag: str):
-    """A paragraph holding only a docxtpl paragraph tag (``{%p … %}``); docxtpl removes it."""
-    return g.add_paragraph(container, tag, g.NORMAL)
+_tag = g.add_tag
 
 
 def _paragraphs(doc, var: str) -> None:
@@ -185,41 +183,10 @@ def _body(doc) -> None:
     _attachment_list(doc)
 
 
-def _tab_stop(paragraph, pos_twips: int) -> None:
-    ppr = paragraph._p.get_or_add_pPr()
-    tabs = ppr.find(qn("w:tabs"))
-    if tabs is None:
-        tabs = OxmlElement("w:tabs")
-        ppr.append(tabs)
-    tab = OxmlElement("w:tab")
-    tab.set(qn("w:val"), "left")
-    tab.set(qn("w:pos"), str(pos_twips))
-    tabs.append(tab)
-    g.set_ppr(ppr)  # schema order
-
-
 def _attachment_list(doc) -> None:
     """附件说明 as in the notice: "附件：1.XXX", "2." under "1.", wrapped names under the name."""
-    c = g.CHAR_TWIPS
-    name_at = 6 * c            # 2 indent + 附件： (3) + "1." (1)
     _p(doc, "")
-    _tag(doc, "{%p for a in annex_titles %}")
-    _tag(doc, "{%p if loop.first %}")
-    first = _p(doc, "", g.ATTACHMENT_LIST)
-    g.add_run(first, "附件：{{ loop.index }}.")
-    g.add_run(first, "").add_tab()
-    g.add_run(first, "{{ a }}")
-    g.set_ppr(first._p.get_or_add_pPr(), left=name_at, hanging=4 * c)
-    _tab_stop(first, name_at)
-    _tag(doc, "{%p else %}")
-    other = _p(doc, "", g.ATTACHMENT_LIST)
-    g.add_run(other, "{{ loop.index }}.")
-    g.add_run(other, "").add_tab()
-    g.add_run(other, "{{ a }}")
-    g.set_ppr(other._p.get_or_add_pPr(), left=name_at, hanging=1 * c)
-    _tab_stop(other, name_at)
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p endfor %}")
+    g.add_attachment_list(doc, "annex_titles", "a")
 
 
 def _annex_head(doc, label: str, title: str, *, new_page: bool = True, gap: bool = True):
