@@ -88,3 +88,16 @@ def value_right_of(sheet: Sheet, row: int, col: int, *, skip=lambda v: False):
             continue
         return c, v
     return None
+
+
+def find_lines(sheets: list[Sheet], pattern: re.Pattern, *, max_rows: int | None = None):
+    """Yield ``(sheet, row, col, match)`` for every text cell whose squashed text matches ``pattern``
+    (a "地方/部门：…" or "推荐单位：…" line), sheet by sheet in the order given, in reading order."""
+    for sheet in sheets:
+        for r, row in enumerate(sheet.rows[:max_rows] if max_rows else sheet.rows):
+            for c, value in enumerate(row):
+                if not isinstance(value, str) or len(value) > 120:
+                    continue
+                m = pattern.match(squash(value))
+                if m:
+                    yield sheet, r, c, m

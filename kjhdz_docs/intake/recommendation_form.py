@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import Problem
 from ..model import Activity
 from ..roster import Roster, Unit
-from .labels import label_key, squash, value_right_of
+from .labels import find_lines, label_key, squash, value_right_of
 from .reader import Sheet, WorkbookGrid, a1, cell_text, is_blank
 
 FIELDS = ("seq", "name", "intro", "time", "place", "time_place", "unit", "contact")
@@ -147,23 +147,16 @@ def _seq(text: str | None, position: int) -> int:
 def _read_unit(grid: WorkbookGrid, sheet: Sheet, cols: dict[str, int], rows, roster: Roster,
                fallback: Unit | None, out: RecommendationResult) -> None:
     line_text, line_cell = "", None
-    for s in [sheet] + [x for x in grid.sheets if x is not sheet]:
-        for r, row in enumerate(s.rows[:80]):
-            for c, value in enumerate(row):
-                if not isinstance(value, str) or len(value) > 120:
-                    continue
-                m = _UNIT_LINE.match(squash(value))
-                if not m:
-                    continue
-                rest = m.group(3)
-                if not rest or "党中央、国务院有关部门" in rest:
-                    found = value_right_of(s, r, c)
-                    rest = cell_text(found[1]).strip() if found else ""
-                    where = (s.name, a1(r, found[0])) if found else (s.name, a1(r, c))
-                else:
-                    where = (s.name, a1(r, c))
-                if rest and not line_text:
-                    line_text, line_cell = rest, where
+    for s, r, c, m in find_lines([sheet] + [x for x in grid.sheets if x is not sheet], _UNIT_LINE, max_rows=80):
+        rest = m.group(3)
+        if not rest or "党中央、国务院有关部门" in rest:
+            found = value_right_of(s, r, c)
+            rest = cell_text(found[1]).strip() if found else ""
+            where = (s.name, a1(r, found[0])) if found else (s.name, a1(r, c))
+        else:
+            where = (s.name, a1(r, c))
+        if rest and not line_text:
+            line_text, line_cell = rest, where
     if line_text:
         unit = roster.match(line_text)
         if unit is not None:

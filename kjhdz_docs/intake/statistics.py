@@ -19,7 +19,7 @@ from functools import lru_cache
 from ..errors import Problem
 from ..forms import INDICATORS, Indicator
 from ..roster import Roster, Unit
-from .labels import label_key, squash, value_right_of
+from .labels import find_lines, label_key, squash, value_right_of
 from .reader import Sheet, WorkbookGrid, a1, cell_text
 
 INDICATOR_KEYS = {i.id: label_key(i.label) for i in INDICATORS}
@@ -115,21 +115,14 @@ def find_unit_text(grid: WorkbookGrid, first: Sheet | None) -> tuple[str, str | 
     """(text, sheet, cell) of the 地方/部门 line's value; the form's sheet is searched first."""
     sheets = ([first] if first else []) + [s for s in grid.sheets if s is not first]
     label_at = None
-    for sheet in sheets:
-        for r, row in enumerate(sheet.rows):
-            for c, value in enumerate(row):
-                if not isinstance(value, str) or len(value) > 120:
-                    continue
-                m = UNIT_LINE.match(squash(value))
-                if not m:
-                    continue
-                label_at = label_at or (sheet.name, a1(r, c))
-                rest = re.sub(r"\([^)]*\)", "", m.group(3)).strip(":： ")
-                if rest:
-                    return m.group(3).strip(":"), sheet.name, a1(r, c)
-                found = value_right_of(sheet, r, c)
-                if found:
-                    return cell_text(found[1]).strip(), sheet.name, a1(r, found[0])
+    for sheet, r, c, m in find_lines(sheets, UNIT_LINE):
+        label_at = label_at or (sheet.name, a1(r, c))
+        rest = re.sub(r"\([^)]*\)", "", m.group(3)).strip(":： ")
+        if rest:
+            return m.group(3).strip(":"), sheet.name, a1(r, c)
+        found = value_right_of(sheet, r, c)
+        if found:
+            return cell_text(found[1]).strip(), sheet.name, a1(r, found[0])
     if label_at:
         return "", label_at[0], label_at[1]
     return "", None, None
