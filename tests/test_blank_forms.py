@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from kjhdz_docs import forms
 from kjhdz_docs.blank_forms import write_blank_forms
 
-SEED = Path("/work/shared/seed/000_db71631729e5d48d.txt")
 FIXTURE = Path(__file__).parent / "fixtures" / "seed_notice_2024.txt"
 
 
@@ -28,7 +27,7 @@ def written(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def seed_text():
-    path = FIXTURE if FIXTURE.exists() else SEED
+    path = FIXTURE
     return norm(path.read_text(encoding="utf-8"))
 
 
