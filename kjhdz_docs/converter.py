@@ -7,6 +7,9 @@
 - Documents are batched: one soffice start converts many files (at most ``max_batch``, 100 by default:
   soffice keeps what it has loaded until it exits, so a fresh start per 100 files bounds its memory);
   two workers run in parallel.
+- Before LibreOffice starts, the Python process hands freed heap memory back to the system
+  (:func:`release_memory`): rendering a long document leaves the heap hundreds of MB larger than needed,
+  and soffice's memory adds to it while the two run side by side.
 - A timeout on every soffice start that grows with the number of documents and their size in bytes (a
   long 推荐清单 takes far longer than a form); the whole process group is killed when it fires.
 - Exit status 0 is not trusted: every expected PDF must exist, open with pikepdf, have pages,
@@ -220,6 +223,22 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def release_memory() -> None:
+    """Return freed heap memory to the system (glibc ``malloc_trim``; nothing elsewhere).
+
+    Measured: rendering a 推荐清单 of 9,000 rows raises the process from 90 MB to 374 MB, and it stays
+    there after the render (freed but kept by the allocator); ``malloc_trim(0)`` brings it back to 92 MB.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def batch_timeout(jobs: list[Job], *, base: float, per_document: float, per_100kb: float) -> float:
     """Seconds one soffice start may take for ``jobs``: ``base + per_document × n + per_100kb × KB / 100``.
 
@@ -260,6 +279,7 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
     if not jobs:
         return []
     soffice = soffice_path()
+    release_memory()
     # group by application (writer/calc filter), then split each group across the workers
     groups: dict[str, list[Job]] = {}
     for job in jobs:

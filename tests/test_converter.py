@@ -125,3 +125,17 @@ def test_at_most_max_batch_files_per_soffice_start(tmp_path, monkeypatch):
     with pytest.raises(ConversionError):
         converter.convert_to_pdf(_docs(tmp_path, 7), tmp_path / "out")
     assert sorted(int(n) for n in log.read_text().split()) == [3, 4]          # default: one start per worker
+
+
+def test_freed_memory_goes_back_before_libreoffice_starts():
+    import psutil
+
+    me = psutil.Process()
+    before = me.memory_info().rss
+    blob = [bytes(1000) + bytes([i % 256]) for i in range(200_000)]      # ~200 MB in small blocks
+    grown = me.memory_info().rss
+    survivors = blob[::64]               # one block in 64 stays: the heap cannot shrink from its top alone
+    del blob
+    converter.release_memory()
+    assert grown - before > 150e6 and len(survivors) == 3125
+    assert me.memory_info().rss - before < 50e6
