@@ -565,6 +565,14 @@ def add_tab_stop(paragraph: Paragraph, pos_twips: int, kind: str = "left") -> No
     set_ppr(ppr)  # schema order
 
 
+def repeat_header_row(row) -> None:
+    """Mark a table row as a header row, repeated at the top of every page the table runs onto."""
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "1")
+    tr_pr.append(el)
+
+
 def add_attachment_list(doc, items: str, title: str) -> None:
     """附件说明 (GB/T 9704 7.3.6) as docxtpl paragraphs looping over ``items``: "附件：1.XXX" indented
     2 characters, "2." under "1.", wrapped names aligned under the name; ``title`` is the Jinja
@@ -604,7 +612,7 @@ def save(doc: DocumentObject, path: Path) -> Path:
 __all__ = [name for name in dir() if not name.startswith("_") and name.isupper()] + [
     "add_page_numbers", "add_paragraph", "add_run", "add_section", "add_table", "enable_odd_even_footers",
     "install_styles", "new_document", "page_break_before", "save", "add_tag", "add_tab_stop",
-    "add_attachment_list", "set_cell_margins", "set_cell_text",
+    "add_attachment_list", "repeat_header_row", "set_cell_margins", "set_cell_text",
     "set_cell_vertical_alignment", "set_exact_spacing", "set_paragraph_border", "set_ppr", "set_rpr",
     "set_table_borders", "setup_section", "type_area_mm",
 ]

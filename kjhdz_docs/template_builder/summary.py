@@ -80,11 +80,7 @@ def _row_height(row, mm: float) -> None:
     tr_pr.append(h)
 
 
-def _repeat_header(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "1")
-    tr_pr.append(el)
+_repeat_header = g.repeat_header_row
 
 
 def _cant_split(row) -> None:
