@@ -12,7 +12,6 @@ import shutil
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import psutil
 import pytest

@@ -18,9 +18,8 @@ from kjhdz_docs.archive import bag as bagging
 from kjhdz_docs.archive.seal import seal_year
 from kjhdz_docs.archive.verify import verify
 
-from ..archive_tree import make_tree
 from ..conftest import requires_soffice
-from .archive_year import copy_archive, index_consistent, start_seal, versions
+from .archive_year import seal_test_year, copy_archive, index_consistent, start_seal, versions
 from .common import snapshot
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -29,13 +28,7 @@ pytestmark = [requires_soffice, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory):
     """(build base, archive with 2024/v1)."""
-    base = tmp_path_factory.mktemp("drill-interrupt")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KJHDZ_BUILD", str(base / "build"))
-        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
-        make_tree(base)
-        assert seal_year(2024) == 1
-    return base, base / "archive"
+    return seal_test_year(tmp_path_factory.mktemp("drill-interrupt"))
 
 
 def _kill_when_converting(proc) -> list[int]:

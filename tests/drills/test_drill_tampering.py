@@ -10,13 +10,11 @@ import pytest
 
 from kjhdz_docs.archive import index as archive_index
 from kjhdz_docs.archive.index import reindex
-from kjhdz_docs.archive.seal import seal_year
 from kjhdz_docs.archive.verify import verify
 from kjhdz_docs.errors import ExitCode, VerificationError
 
-from ..archive_tree import make_tree
 from ..conftest import requires_soffice
-from .archive_year import copy_archive
+from .archive_year import seal_test_year, copy_archive
 from .common import snapshot
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -24,13 +22,8 @@ pytestmark = [requires_soffice, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory):
-    base = tmp_path_factory.mktemp("drill-tamper")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KJHDZ_BUILD", str(base / "build"))
-        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
-        make_tree(base)
-        assert seal_year(2024) == 1
-    return base, base / "archive"
+    """(build base, archive with 2024/v1)."""
+    return seal_test_year(tmp_path_factory.mktemp("drill-tamper"))
 
 
 @pytest.fixture
