@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
+import pytest
 from docx import Document
 from docx.shared import Mm, Pt
 
@@ -125,3 +127,14 @@ def make_tree(base: Path) -> Path:
             type=stage, title=title, creators=["科学技术部"], date=date, original=f"{stage}.docx", pdf=f"{stage}.pdf",
             attachments=[f"{stage}.xlsx"])], reports=[f"{stage}.json"], intake="intake.json"))
     return build
+
+
+@contextmanager
+def year_tree(base: Path):
+    """Build outputs and archive of the test year under ``base``: the tree is made, and KJHDZ_BUILD /
+    KJHDZ_ARCHIVE point into it until the block ends. Yields the MonkeyPatch in force."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KJHDZ_BUILD", str(base / "build"))
+        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
+        make_tree(base)
+        yield mp

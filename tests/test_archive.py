@@ -30,7 +30,7 @@ from kjhdz_docs.archive.search import find, search
 from kjhdz_docs.archive.seal import seal_year
 from kjhdz_docs.archive.verify import verify
 from kjhdz_docs.errors import ArchiveConflictError, DataFileError, MissingInputError, VerificationError
-from tests.archive_tree import NFD_NAME, make_tree
+from tests.archive_tree import NFD_NAME, year_tree
 from tests.conftest import requires_soffice
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -47,10 +47,7 @@ def tree_hash(folder: Path) -> dict[str, str]:
 def sealed(tmp_path_factory):
     """(base, archive root, exit code) of one seal of the generated 2024 build tree."""
     base = tmp_path_factory.mktemp("archive-year")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KJHDZ_BUILD", str(base / "build"))
-        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
-        make_tree(base)
+    with year_tree(base):
         code = seal_year(2024)
         yield base, base / "archive", code
 

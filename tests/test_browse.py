@@ -15,7 +15,7 @@ import pytest
 from kjhdz_docs.archive.browse import write_pages
 from kjhdz_docs.archive.seal import seal_year
 from kjhdz_docs.archive.verify import verify
-from tests.archive_tree import make_tree
+from tests.archive_tree import year_tree
 from tests.conftest import requires_soffice
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,10 +30,7 @@ pytestmark = [requires_soffice, pytest.mark.slow,
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     base = tmp_path_factory.mktemp("browse")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KJHDZ_BUILD", str(base / "build"))
-        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
-        make_tree(base)
+    with year_tree(base):
         seal_year(2024)
         verify(2024)
         written = write_pages()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pikepdf
 import pytest

@@ -45,15 +45,10 @@ def index_consistent(archive: Path) -> bool:
 
 def seal_test_year(base: Path) -> tuple[Path, Path]:
     """Build the small test year under ``base`` and seal it in-process: ``(base, archive with 2024/v1)``."""
-    import pytest
-
     from kjhdz_docs.archive.seal import seal_year
 
-    from ..archive_tree import make_tree
+    from ..archive_tree import year_tree
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KJHDZ_BUILD", str(base / "build"))
-        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
-        make_tree(base)
+    with year_tree(base):
         assert seal_year(2024) == 1     # the test inboxes hold rejected files
     return base, base / "archive"

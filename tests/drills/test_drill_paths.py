@@ -22,7 +22,7 @@ from kjhdz_docs.model import FormKind
 from kjhdz_docs.roster import load_roster
 from kjhdz_docs.summary import build_summary
 
-from ..archive_tree import make_tree
+from ..archive_tree import year_tree
 from ..conftest import requires_soffice
 from .common import snapshot
 
@@ -67,10 +67,7 @@ def hostile_names(inbox: Path) -> dict[str, str]:
 def year(tmp_path_factory):
     """The archive tests' build tree, with the 统计表 inbox replaced by hostile names read by the real intake."""
     base = tmp_path_factory.mktemp("drill-paths")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KJHDZ_BUILD", str(base / "build"))
-        mp.setenv("KJHDZ_ARCHIVE", str(base / "archive"))
-        make_tree(base)
+    with year_tree(base):
         inbox = base / "hostile"
         inbox.mkdir()
         names = hostile_names(inbox)
