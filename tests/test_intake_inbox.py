@@ -145,3 +145,17 @@ def test_xls_and_ods_recommendations(legacy):
         assert s.unit == "青岛市"
         assert [a.name for a in s.activities] == [a["name"] for a in expected]
         assert [a.intro for a in s.activities] == [a["intro"] for a in expected]
+
+
+def test_a_form_of_another_year_gets_a_note(tmp_path):
+    from kjhdz_docs.roster import Roster, load_roster
+
+    inbox = tmp_path / "statistics"
+    sp.write_statistics(inbox / "河北省.xlsx", "河北省", sp.sample_values("河北省"), year=2024)
+    sp.write_statistics(inbox / "山西省.xlsx", "山西省", sp.sample_values("山西省"), year=2025)
+    roster = Roster(year=2025, units=list(load_roster(2024).units))
+    report = read_inbox(2025, FormKind.STATISTICS, inbox, progress=False, roster=roster, processes=1)
+    notes = {s.file: s.notes for s in report.submissions}
+    assert [n for n in notes["河北省.xlsx"] if "2024年全国科技活动周开展情况统计表" in n and "与2025年不符" in n]
+    assert not [n for n in notes["山西省.xlsx"] if "不符" in n]
+    assert {s.status for s in report.submissions} == {Status.ACCEPTED}   # figures still read

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections import defaultdict
 from multiprocessing import get_context
 from pathlib import Path
@@ -139,9 +140,30 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
         sub.activities = result.activities
     sub.unit = _unit_name(result.unit) or (_unit_name(fallback()) if result.problems else None)
     sub.problems = result.problems
-    sub.notes = result.notes
+    sub.notes = result.notes + _other_year_notes(grid, roster.year)
     sub.status = Status.REJECTED if result.problems else Status.ACCEPTED
     return sub
+
+
+_FORM_TITLE = re.compile(r"(\d{4})年全国科技活动周")
+
+
+def _other_year_notes(grid, year: int) -> list[str]:
+    """A note when the form's title (a cell of a visible sheet's first rows naming 「YYYY年全国科技活动周…」)
+    names another year than the inbox's, e.g. last year's form sent again (the figures are still read)."""
+    titles = []
+    for sheet in grid.sheets:
+        if not sheet.visible:
+            continue
+        for row in sheet.rows[:6]:
+            for value in row:
+                m = _FORM_TITLE.search(value) if isinstance(value, str) and len(value) <= 120 else None
+                if m:
+                    titles.append((int(m.group(1)), value.strip()))
+    if not titles or any(y == year for y, _ in titles):
+        return []
+    other, title = titles[0]
+    return [f"表格标题为「{title}」，与{year}年不符（可能误用了{other}年的表格），请核实"]
 
 
 _worker_roster: dict = {}
