@@ -58,13 +58,23 @@ class Submission:
     modified: float = 0.0           # file mtime, decides which of two submissions counts
     superseded_by: str | None = None
     attached_to: str | None = None  # for companion files: the workbook they go with
+    issuer: str | None = None       # the organization as the form names itself (地方/部门, 推荐单位), in full
+    warnings: list[str] = field(default_factory=list)   # macros, external links, DDE: cached values used
+    flags: list[dict] = field(default_factory=list)     # plausibility flags (待核实); never change a figure
+    file_type: str = "file"         # file | symlink | fifo | device | socket: only a "file" is read or archived
+    target: str | None = None       # a symlink's target, as the link holds it (never followed)
 
     def as_dict(self) -> dict:
-        return {
+        d = {
             "file": self.file, "unit": self.unit, "status": self.status.value, "sha256": self.sha256,
             "size": self.size, "problems": [p.as_dict() for p in self.problems], "notes": list(self.notes),
-            "superseded_by": self.superseded_by,
+            "superseded_by": self.superseded_by, "issuer": self.issuer, "warnings": list(self.warnings),
+            "flags": [dict(f) for f in self.flags],
         }
+        if self.file_type != "file":
+            d["file_type"] = self.file_type
+            d["target"] = self.target
+        return d
 
 
 @dataclass

@@ -230,19 +230,29 @@ def _read_intake(stage: str, path: Path) -> Intake:
     kind = data.get("kind") or INBOX_KINDS.get(stage, stage)
     inbox = Path(data["inbox"]).resolve()
     problems = []
+    regular = []
     for sub in data["submissions"]:
         name = str(sub.get("file", ""))
-        where = (inbox / name).resolve()
-        if not name or PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts \
-                or not where.is_relative_to(inbox):
+        lexical = PurePosixPath(name)
+        if not name or lexical.is_absolute() or ".." in lexical.parts:
+            problems.append(f"{name!r}: not a path inside the inbox {inbox}")
+            continue
+        if sub.get("file_type", "file") != "file":
+            # a symbolic link, FIFO or device the intake listed without following or reading it: the report
+            # keeps it (and is archived), the entry itself is not; it must still not be a regular file
+            if (inbox / name).is_symlink() or not (inbox / name).is_file():
+                continue
+            problems.append(f"{name!r}: recorded as a {sub.get('file_type')}, but is now a regular file")
+            continue
+        if not (inbox / name).resolve().is_relative_to(inbox):
             problems.append(f"{name!r}: not a path inside the inbox {inbox}")
         if not re.fullmatch(r"[0-9a-f]{64}", str(sub.get("sha256", ""))):
             problems.append(f"{name!r}: no valid sha256 recorded")
+        regular.append(sub)
     if problems:
         raise MissingInputError(f"{path}: the intake report cannot be trusted —\n  - " + "\n  - ".join(problems),
                                 hint=f"run build-{stage} again to rewrite it; the archive was not touched")
-    return Intake(stage=stage, kind=kind, inbox=inbox, report_file=path,
-                  submissions=list(data["submissions"]))
+    return Intake(stage=stage, kind=kind, inbox=inbox, report_file=path, submissions=regular)
 
 
 def _roster_order(year: int):

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections import defaultdict
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..errors import Problem
 from ..model import FormKind, IntakeReport, Status, Submission
 from ..paths import data_dir
 from ..roster import Roster, load_roster
+from .labels import issuer_text
 from .reader import read_workbook
 from .safety import MAX_FILE_BYTES, UnsafeFile
 
@@ -47,21 +49,62 @@ def default_inbox(year: int, kind: FormKind) -> Path:
     return data_dir(year) / "inbox" / kind.value
 
 
+_NOFOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; a path swapped for a symbolic link since it was listed is refused (O_NOFOLLOW)."""
+    fd = os.open(path, _NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with os.fdopen(os.open(path, _NOFOLLOW), "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
 def _files(inbox: Path) -> list[Path]:
+    """Every entry of the inbox that is not a folder, recursively; a symbolic link to a folder is listed (to be
+    rejected), never walked into; a folder whose name ends in ``.xlsx`` is walked like any folder."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(inbox):
+    for dirpath, dirnames, filenames in os.walk(inbox, followlinks=False):
         dirnames.sort()
+        for name in list(dirnames):
+            if os.path.islink(os.path.join(dirpath, name)):
+                dirnames.remove(name)
+                out.append(Path(dirpath) / name)
         for name in filenames:
             out.append(Path(dirpath) / name)
     return sorted(out, key=lambda p: p.relative_to(inbox).as_posix())
+
+
+_SPECIAL = {stat.S_IFIFO: ("fifo", "命名管道（FIFO）"), stat.S_IFCHR: ("device", "字符设备"),
+            stat.S_IFBLK: ("device", "块设备"), stat.S_IFSOCK: ("socket", "套接字")}
+
+
+def _not_a_regular_file(path: Path, rel: str, st: os.stat_result, roster: Roster) -> Submission | None:
+    """The entry for a symbolic link (rejected, its target named, never followed) or a FIFO, device or socket
+    (skipped with a note); None for a regular file. Neither is opened, hashed or archived."""
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        sub = Submission(file=rel, sha256="", size=0, status=Status.REJECTED, file_type="symlink", target=target,
+                         unit=_unit_name(_path_unit(roster, rel)))
+        sub.problems.append(Problem("symlink", f"收件箱中的「{rel}」是符号链接（指向 {target}），不是报送的文件本身；"
+                                               "链接不予跟随、读取或归档，请将报送的文件本身放入收件箱"))
+        return sub
+    kind, zh = _SPECIAL.get(stat.S_IFMT(st.st_mode), ("device", "特殊文件"))
+    sub = Submission(file=rel, sha256="", size=0, status=Status.UNMATCHED, file_type=kind)
+    sub.notes.append(f"「{rel}」是{zh}，不是普通文件，已跳过（未读取、未归档）")
+    return sub
 
 
 def _path_unit(roster: Roster, rel: str):
@@ -77,11 +120,14 @@ def _path_unit(roster: Roster, rel: str):
 
 def read_submission(path: Path, rel: str, kind: FormKind, roster: Roster) -> Submission:
     """One file of the inbox, read and judged (never raises for a bad file)."""
-    stat = path.stat()
+    st = os.lstat(path)
+    special = _not_a_regular_file(path, rel, st, roster)
+    if special is not None:
+        return special
     # a workbook of sane size is read once: its bytes serve the digest, the safety checks and the reader
-    data = path.read_bytes() if path.suffix.lower() in WORKBOOK_SUFFIXES and stat.st_size <= MAX_FILE_BYTES else None
+    data = _read_bytes(path) if path.suffix.lower() in WORKBOOK_SUFFIXES and st.st_size <= MAX_FILE_BYTES else None
     sub = Submission(file=rel, sha256=hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path),
-                     size=stat.st_size, status=Status.UNMATCHED, modified=stat.st_mtime)
+                     size=st.st_size, status=Status.UNMATCHED, modified=st.st_mtime)
     name = path.name.lower()
     suffix = path.suffix.lower()
     if name in SYSTEM_FILES or name.startswith("~$") or name.startswith("._"):
@@ -139,6 +185,7 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
         result = read_recommendations(grid, roster, file=rel, fallback_unit=fallback)
         sub.activities = result.activities
     sub.unit = _unit_name(result.unit) or (_unit_name(fallback()) if result.problems else None)
+    sub.issuer = issuer_text(result.unit_text)
     sub.problems = result.problems
     sub.notes = result.notes + _other_year_notes(grid, roster.year)
     sub.status = Status.REJECTED if result.problems else Status.ACCEPTED

@@ -101,3 +101,15 @@ def find_lines(sheets: list[Sheet], pattern: re.Pattern, *, max_rows: int | None
                 m = pattern.match(squash(value))
                 if m:
                     yield sheet, r, c, m
+
+
+_STAMP = re.compile(r"\((?:盖章|公章|签章|章|盖公章)\)")
+
+
+def issuer_text(text) -> str | None:
+    """The organization as a form names itself (``北京市科学技术委员会``), from the text of its 地方/部门 or
+    推荐单位 line or column: NFKC, no whitespace, no ``（盖章）``/``（公章）`` remark, no stray punctuation."""
+    if text is None:
+        return None
+    s = _STAMP.sub("", squash(text)).strip(":;,.、*_ ")
+    return s or None

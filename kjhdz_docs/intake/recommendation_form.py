@@ -163,14 +163,17 @@ def _read_unit(grid: WorkbookGrid, sheet: Sheet, cols: dict[str, int], rows, ros
             out.unit, out.unit_text = unit, line_text
             return
     column = Counter()
+    written_as: dict[str, Counter] = {}
     if "unit" in cols:
         for _, cells in rows:
             unit = roster.match(cells.get("unit"))
             if unit is not None:
                 column[unit.name] += 1
+                written_as.setdefault(unit.name, Counter())[cells.get("unit").strip()] += 1
     if column:
         name = column.most_common(1)[0][0]
-        out.unit, out.unit_text = roster.get(name), name
+        # the text as the column writes it (the issuer in full), the most frequent spelling first
+        out.unit, out.unit_text = roster.get(name), written_as[name].most_common(1)[0][0]
         return
     if line_text:
         out.unit_text = line_text
