@@ -39,6 +39,19 @@ def build_notice(c, year=2024, out=None, quiet=False, verbose=False):
     _run(lambda: run(int(year), out=out), quiet=quiet, verbose=verbose)
 
 
+@task(iterable=["source"],
+      help={"year": "the year (files into data/<year>/inbox/, the register data/<year>/register.json)",
+            "source": "an .eml/.msg/mbox file, a Maildir, or a folder of them (repeatable)",
+            "imap": "also read the mailbox of data/<year>/mail.yaml (read-only; password in KJHDZ_IMAP_PASSWORD)",
+            "json": "print what was registered as JSON on stdout",
+            "quiet": "print nothing but errors", "verbose": "debug logging"})
+def receive(c, year=2024, source=None, imap=False, json=False, quiet=False, verbose=False):
+    """Register received mail (time, sender, message) and file its attachments into the inboxes by content."""
+    from kjhdz_docs.receive.filing import run
+
+    _run(lambda: run(int(year), source or [], imap=imap, as_json=json), quiet=quiet, verbose=verbose)
+
+
 @task(help={"year": "the year", "inbox": "folder of submitted 推荐表 (default data/<year>/inbox/recommendations/)",
             "out": "output folder (default build/<year>/recommendations/)",
             "rotation": "轮值主场 selection file (default data/<year>/rotation.yaml with the year's own inbox)",

@@ -63,6 +63,9 @@ class Submission:
     flags: list[dict] = field(default_factory=list)     # plausibility flags (待核实); never change a figure
     file_type: str = "file"         # file | symlink | fifo | device | socket: only a "file" is read or archived
     target: str | None = None       # a symlink's target, as the link holds it (never followed)
+    received: str | None = None     # from the receipt register: when it was received (ISO, +08:00)
+    sender: str | None = None       # the sender's address (From)
+    message_id: str | None = None   # the message it came in
 
     def as_dict(self) -> dict:
         d = {
@@ -74,6 +77,9 @@ class Submission:
         if self.file_type != "file":
             d["file_type"] = self.file_type
             d["target"] = self.target
+        for key in ("received", "sender", "message_id"):       # from the receipt register, when known
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
         return d
 
 

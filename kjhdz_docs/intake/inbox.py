@@ -7,8 +7,10 @@ Each file found (recursively) becomes one :class:`~kjhdz_docs.model.Submission`:
 - WPS's own formats (.et/.ett/.wps) are ``rejected`` with the request to save as .xlsx;
 - a companion file (stamped scan .pdf/.jpg/.png, the unit's 总结报告 .docx/.doc …) becomes an
   ``attachment`` of the unit its path names, or ``unmatched``;
-- of two accepted workbooks of one unit, the most recently modified counts (tie: the later file
-  name) and the other is ``superseded`` — both are kept and reported.
+- of two accepted workbooks of one unit, the later *received* counts (the receipt register,
+  :mod:`.provenance`) and the other is ``superseded`` — both are kept and reported. Only an inbox
+  without a register (a folder outside the year's data) falls back to file modification times, and
+  says so.
 
 Large inboxes are read in two processes. The order of the result is the files' path order.
 """
@@ -30,6 +32,7 @@ from ..model import FormKind, IntakeReport, Status, Submission
 from ..paths import data_dir
 from ..roster import Roster, load_roster
 from .labels import issuer_text
+from .provenance import apply_register, received_key
 from .reader import read_workbook
 from .safety import MAX_FILE_BYTES, UnsafeFile
 
@@ -253,25 +256,34 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     else:
         it = (read_submission(Path(p), rel, kind, roster) for p, rel, _, _ in jobs)
         subs = list(console.progress(it, label, total=len(jobs)) if progress else it)
+    apply_register(year, kind, inbox, subs)
     settle(subs)
     return IntakeReport(year=year, kind=kind, inbox=str(inbox.resolve()), submissions=subs)
 
 
 def settle(subs: list[Submission]) -> None:
-    """Supersede older workbooks of the same unit; attach companion files to their unit's workbook."""
+    """Supersede earlier received workbooks of the same unit; attach companion files that came in no
+    registered message to their unit's counting workbook."""
     by_unit: dict[str, list[Submission]] = defaultdict(list)
     for s in subs:
         if s.status is Status.ACCEPTED and s.unit:
             by_unit[s.unit].append(s)
     counting: dict[str, Submission] = {}
     for unit, group in by_unit.items():
-        group.sort(key=lambda s: (s.modified, s.file))
+        group.sort(key=received_key)
         winner = group[-1]
         counting[unit] = winner
         for older in group[:-1]:
             older.status = Status.SUPERSEDED
             older.superseded_by = winner.file
-            older.notes.append(f"同一单位有更新的报送文件 {winner.file}，本文件不计入")
+            if winner.received and older.received:
+                older.notes.append(f"同一单位后收到的报送文件 {winner.file}（{winner.received}）计入，本文件"
+                                   f"（{older.received}）不计入")
+            else:
+                older.notes.append(f"同一单位有更新的报送文件 {winner.file}，本文件不计入"
+                                   "（无收件登记，按文件修改时间判断先后，请人工核对）")
+        if len(group) > 1 and winner.received and winner.received == group[-2].received:
+            winner.notes.append(f"与 {group[-2].file} 收件时间相同，按文件修改时间判断先后，请人工核对")
     for s in subs:
-        if s.status is Status.ATTACHMENT and s.unit and s.unit in counting:
+        if s.status is Status.ATTACHMENT and s.unit and s.unit in counting and not s.attached_to:
             s.attached_to = counting[s.unit].file

@@ -224,6 +224,25 @@ class Register:
         self.db.table("letters").insert(entry)
         return entry
 
+    def note_duplicate(self, first: dict, source: str) -> bool:
+        """Note on the first entry of a message that it was received again from ``source`` (once per source)."""
+        if not source or source == first.get("source"):
+            return False
+        note = f"duplicate: 重复收到（{source}）"
+        q = Query()
+        cond = (q.message_id == first.get("message_id")) & (q.source == first.get("source"))
+        table = self.db.table("messages")
+        doc = table.get(cond)
+        if doc is None or note in (doc.get("notes") or []):
+            return False
+        notes = list(doc.get("notes") or []) + [note]
+        table.update({"notes": notes}, cond)
+        for cache in (self._by_mid or {}).values(), (self._by_bytes or {}).values():
+            for e in cache:
+                if e.get("message_id") == first.get("message_id") and e.get("source") == first.get("source"):
+                    e["notes"] = notes
+        return True
+
     def register_by_hand(self, stored, *, sha256: str, size: int, kind: str, name: str | None = None,
                          now: dt.datetime | None = None) -> dict:
         """A file put into an inbox by hand: registered now, with the note “收件时间按登记时间”."""
@@ -319,3 +338,17 @@ def _attachment_entry(e: dict) -> dict:
     out = {k: e.get(k) for k in keys}
     out["notes"] = list(e.get("notes") or [])
     return out
+
+
+def year_dir_of_inbox(year: int, inbox) -> Path | None:
+    """The year folder whose register covers ``inbox`` (``<year folder>/inbox/<kind>``): the year's own data
+    folder, or any folder laid out that way that already has a register; None for a folder elsewhere."""
+    from ..paths import data_dir
+
+    inbox = Path(inbox).resolve()
+    own = data_dir(year).resolve()
+    if inbox.is_relative_to(own / "inbox"):
+        return own
+    if inbox.parent.name == "inbox" and (inbox.parent.parent / REGISTER).is_file():
+        return inbox.parent.parent
+    return None
