@@ -151,7 +151,7 @@ def bag_relpath(rel: str) -> str:
 class Member:
     """One file of a 件 as it goes into the bag."""
 
-    role: str            # original | rendition | attachment | submission | companion
+    role: str            # original | rendition | attachment | submission | companion | message (来文 .eml)
     source: Path         # where the bytes come from now (build folder or inbox)
     path: str            # path inside the bag (data/…)
     name: str            # the file's own name (as built or as submitted)
@@ -331,7 +331,8 @@ def _submission_member(role: str, intake: Intake, sub: dict) -> Member:
 
 
 def _file_date(intake: Intake, sub: dict) -> str:
-    """The day a submitted file was last written (its 日期: the form itself carries none)."""
+    """The day a submitted file was last written: only for an intake report without received times (an
+    inbox outside a year folder, which has no receipt register); the record says so."""
     import datetime as dt
 
     try:
@@ -340,19 +341,53 @@ def _file_date(intake: Intake, sub: dict) -> str:
         return ""
 
 
+def _received_date(sub: dict) -> str | None:
+    """The day (China time) the submission was received, from the receipt register via the intake report."""
+    from ..receive.register import parse_time
+
+    try:
+        when = parse_time(sub.get("received"))
+    except (TypeError, ValueError):
+        return None
+    return when.date().isoformat() if when else None
+
+
+def _message_member(year: int, intake: Intake, sub: dict, folder: str) -> Member | None:
+    """The message the submission came in (来文), as the register kept it, or None."""
+    from ..receive.register import Register, year_dir_of_inbox
+
+    mid = sub.get("message_id")
+    year_dir = year_dir_of_inbox(year, intake.inbox) if mid else None
+    if year_dir is None:
+        return None
+    entry = Register.open(year_dir).message(mid)
+    if not entry or not entry.get("eml"):
+        return None
+    name = PurePosixPath(entry["eml"]).name
+    return Member("message", year_dir / entry["eml"], f"{folder}/{bag_name('来文-' + name)}", name,
+                  sha256=entry.get("sha256") or "")
+
+
 def _submission_record(new_record, year: int, intake: Intake, sub: dict) -> Record:
     unit = sub.get("unit")
     name = PurePosixPath(sub["file"]).name
     is_form = PurePosixPath(name).suffix.lower() in WORKBOOK_SUFFIXES
     form = FORM_TITLES.get(intake.kind, lambda y: f"{y}年报送材料")(year) if is_form else f"{year}年全国科技活动周报送材料"
     title = f"{unit or '未识别单位'}报送的{form}（{name}）"
-    rec = new_record("submission", title=title, creators=[unit] if unit else [], date=_file_date(intake, sub),
-                     doc_number="", disclosure="不公开")
+    received = _received_date(sub)
+    rec = new_record("submission", title=title, creators=[unit] if unit else [],
+                     date=received or _file_date(intake, sub), doc_number="", disclosure="不公开")
     rec.members.append(_submission_member("submission", intake, sub))
+    message = _message_member(year, intake, sub, rec.folder)
+    if message is not None:
+        rec.members.append(message)
     rec.submission = {"kind": intake.kind, "stage": intake.stage, "file": sub["file"], "unit": unit,
                       "status": sub.get("status"), "sha256": sub.get("sha256"), "size": sub.get("size"),
                       "problems": sub.get("problems") or [], "notes": sub.get("notes") or [],
-                      "superseded_by": sub.get("superseded_by"), "attached_to": sub.get("attached_to")}
+                      "superseded_by": sub.get("superseded_by"), "attached_to": sub.get("attached_to"),
+                      "received": sub.get("received"), "sender": sub.get("sender"),
+                      "message_id": sub.get("message_id"),
+                      "date_basis": "收件时间（收件登记）" if received else "文件修改时间（该收件箱没有收件登记）"}
     if PurePosixPath(name).suffix.lower() in WORKBOOK_SUFFIXES:
         stem = bag_name(PurePosixPath(name).stem, limit=NAME_BYTES - 4)
         rec.rendition_path = f"{rec.folder}/{stem}.pdf"

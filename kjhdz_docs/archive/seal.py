@@ -43,7 +43,7 @@ SEAL_REPORT = "seal.json"
 FORMATS = {".pdf": "PDF/A-2b", ".docx": "Office Open XML 文档 (.docx)", ".xlsx": "Office Open XML 工作簿 (.xlsx)",
            ".xlsm": "Office Open XML 工作簿（含宏）(.xlsm)", ".xls": "Excel 97-2003 工作簿 (.xls)",
            ".ods": "OpenDocument 电子表格 (.ods)", ".json": "JSON", ".png": "PNG", ".jpg": "JPEG",
-           ".jpeg": "JPEG"}
+           ".jpeg": "JPEG", ".eml": "电子邮件 (RFC 5322 .eml)", ".msg": "Outlook 邮件 (.msg)"}
 
 
 def _pause_for_drill(point: str) -> None:
@@ -172,6 +172,22 @@ def stamp_record(plan: YearPlan, rec: Record, source: Path, staging: Path, origi
                      {"placed": False, "reason": "第1页顶部没有空白处（45×16 mm），归档章信息仅写入元数据"}}
 
 
+def receipt_event(rec: Record, today: str) -> dict:
+    """The 业务 event 接收: for a submission, when and from whom the receipt register says it came."""
+    sub = rec.submission or {}
+    if not sub:
+        return {"行为": "接收", "时间": today, "描述": "自构建目录复制"}
+    copied = "归档时自收件箱复制，逐字节与收件报告 sha256 核对"
+    if not sub.get("received"):
+        return {"行为": "接收", "时间": today, "描述": "自收件箱复制（无收件登记），逐字节与收件报告 sha256 核对"}
+    event = {"行为": "接收", "时间": sub["received"], "发件人": sub.get("sender"), "Message-ID": sub.get("message_id")}
+    if sub.get("message_id"):
+        event["描述"] = f"电子邮件收件（收件登记 register.json）；{copied}"
+    else:
+        event["描述"] = f"收件时间按登记时间（文件未经收件登记放入收件箱）；{copied}"
+    return event
+
+
 def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str, supersedes: str | None,
                     pages: int | None, stamp: dict | None, rendition_note: str | None, today: str) -> dict:
     files = []
@@ -179,9 +195,7 @@ def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str,
         staged = staging / m.path[len("data/"):]
         files.append({"role": m.role, "path": m.path, "name": m.name, "size": staged.stat().st_size,
                       "sha256": sha256_of(staged), "format": file_format(m.name, m.role)})
-    relations, events = [], [{"行为": "接收", "时间": today,
-                              "描述": "自构建目录/收件箱复制，逐字节与收件报告 sha256 核对" if rec.submission
-                              else "自构建目录复制"}]
+    relations, events = [], [receipt_event(rec, today)]
     if rec.rendition_path and pages is not None:
         staged = staging / rec.rendition_path[len("data/"):]
         files.append({"role": "rendition", "path": rec.rendition_path, "name": Path(rec.rendition_path).name,
@@ -192,6 +206,10 @@ def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str,
         events.append({"行为": "著录", "时间": today, "描述": "XMP 写入档号及 DA/T 46 元数据"
                        + ("，加盖归档章" if stamp and stamp.get("placed") else "")})
     for m in rec.members:
+        if m.role == "message":
+            relations.append({"关系类型": "来文", "源": rec.original.path, "目标": m.path,
+                              "描述": "报送邮件原件（按收到时原样保存的 .eml），Message-ID "
+                                      + str((rec.submission or {}).get("message_id") or "")})
         if m.role in ("attachment", "companion"):
             relations.append({"关系类型": "附件" if m.role == "attachment" else "随附材料", "源": rec.original.path,
                               "目标": m.path, "描述": "同一件的附件" if m.role == "attachment" else "报送单位随表报送"})
