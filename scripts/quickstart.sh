@@ -22,6 +22,7 @@ APT_PACKAGES=(
   poppler-utils              # pdffonts, pdftoppm
   qpdf
   chromium                   # headless browser for the archive index page test
+  dovecot-imapd              # a real IMAP server the invoke receive tests start on 127.0.0.1
 )
 
 log() { printf '[quickstart] %s\n' "$*" >&2; }
