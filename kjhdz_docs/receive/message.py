@@ -94,8 +94,13 @@ def part_filename(part: Message) -> str | None:
     """The attachment's name: ``filename`` of Content-Disposition, else ``name`` of Content-Type; RFC 2231
     and RFC 2047 decoded."""
     for param, header in (("filename", "content-disposition"), ("name", "content-type")):
+        holder = part
+        raw8 = _raw_8bit(part, header)
+        if raw8 is not None:                     # 8-bit bytes in the header (no encoding declared)
+            holder = Message()
+            holder[header] = raw8
         try:
-            value = part.get_param(param, None, header)
+            value = holder.get_param(param, None, header)
         except Exception:
             value = None
         if value is None:
@@ -109,6 +114,14 @@ def part_filename(part: Message) -> str | None:
         name = decode_words(name)
         if name:
             return name
+    return None
+
+
+def _raw_8bit(part: Message, header: str) -> str | None:
+    """The header as received, decoded as UTF-8/GB18030, when it holds raw 8-bit bytes; else None."""
+    for key, value in getattr(part, "_headers", []):
+        if key.lower() == header and isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value):
+            return decode_bytes(value.encode("ascii", "surrogateescape"))
     return None
 
 
@@ -189,8 +202,8 @@ def parse(raw: bytes, source: str, internaldate: dt.datetime | None = None) -> I
     if len(raw) > MAX_MESSAGE_BYTES:
         inc.refused = (f"message-too-large: 邮件 {len(raw) // (1024 * 1024)} MB，超过上限 "
                        f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MB，未登记附件；请联系报送单位分开发送")
-        # the headers are still worth reading
-        raw = raw[: raw.find(b"\n\n") + 2 if b"\n\n" in raw[:1 << 20] else 1 << 16]
+        end = re.search(rb"\r?\n\r?\n", raw[:1 << 20])       # the headers are still worth reading
+        raw = raw[: end.end() if end else 1 << 16]
     try:
         msg = email.message_from_bytes(raw)
     except Exception as exc:                           # the stdlib parser is lenient; this is rare
@@ -247,10 +260,12 @@ def _walk(msg: Message, inc: Incoming) -> None:
             att.refused = att.refused or "malformed-mime: 附件内容无法解码"
         att.data = data
         found.append(att)
-    truncated = {"CloseBoundaryNotFoundDefect", "StartBoundaryNotFoundDefect"} & set(defects)
-    if truncated:
-        inc.refused = inc.refused or ("truncated-message: 邮件不完整（MIME 边界缺失，可能被截断），"
+    if "CloseBoundaryNotFoundDefect" in defects:
+        inc.refused = inc.refused or ("truncated-message: 邮件不完整（缺少 MIME 结束边界，可能被截断），"
                                       "附件不予拆取，原邮件已保存；请报送单位重新发送")
+    elif {"StartBoundaryNotFoundDefect", "NoBoundaryInMultipartDefect"} & set(defects):
+        inc.refused = inc.refused or ("malformed-mime: 邮件结构损坏（multipart 找不到分隔边界），附件无法拆取，"
+                                      "原邮件已保存；请报送单位重新发送")
     elif defects:
         inc.notes.append("malformed-mime: 邮件结构有缺陷（" + "，".join(sorted(set(defects))) + "），附件按能读取的内容拆取")
     if len(found) > MAX_ATTACHMENTS:
