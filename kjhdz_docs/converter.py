@@ -14,10 +14,15 @@
   long 推荐清单 takes far longer than a form); the whole process group is killed when it fires.
 - Exit status 0 is not trusted: every expected PDF must exist, open with pikepdf, have pages,
   and (for PDF/A) claim PDF/A-2b. Partial output is deleted; good output is moved into place atomically.
+- Reproducible: LibreOffice writes the clock into a PDF (DocInfo /CreationDate, xmp:CreateDate) and a
+  random /ID. In the same pikepdf pass that checks it, the PDF gets the document's own date
+  (``document_date``; none given: ``SOURCE_DATE_EPOCH`` or no date at all) and an /ID derived from its
+  content, so the same document gives the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -115,10 +120,17 @@ class _Profile:
 class Job:
     source: Path
     target: Path
+    date: dt.datetime | None = None      # the document's own date, written into the PDF
 
 
-def verify_pdf(path: Path, *, pdfa: bool) -> str | None:
-    """Why ``path`` is not a usable PDF, or None when it is."""
+def verify_pdf(path: Path, *, pdfa: bool, publish_to: Path | None = None,
+               date: dt.datetime | None = None) -> str | None:
+    """Why ``path`` is not a usable PDF, or None when it is.
+
+    With ``publish_to``, a good PDF is also written there (atomically) with ``date`` as its creation and
+    modification date and a content-derived /ID (one pikepdf pass for the check and the rewrite)."""
+    from .reproducible import set_pdf_dates
+
     if not path.exists():
         return "no PDF was written"
     if path.stat().st_size == 0:
@@ -131,6 +143,12 @@ def verify_pdf(path: Path, *, pdfa: bool) -> str | None:
                 status = pdf.open_metadata().pdfa_status
                 if status != "2B":
                     return f"the PDF does not claim PDF/A-2b (claims {status or 'nothing'})"
+            if publish_to is not None:
+                set_pdf_dates(pdf, date)
+                publish_to.parent.mkdir(parents=True, exist_ok=True)
+                tmp = publish_to.with_name(f".{publish_to.name}.part")
+                pdf.save(tmp, deterministic_id=True)
+                os.replace(tmp, publish_to)
     except pikepdf.PdfError as exc:
         return f"the PDF does not open: {exc}"
     return None
@@ -202,7 +220,13 @@ def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, time
         log.debug("soffice converted %d file(s) in %.2f s (rc=%s)", len(staged), elapsed, proc.returncode)
     for job, link in staged:
         produced = outdir / (link.stem + out_suffix)
-        why = verify_pdf(produced, pdfa=pdfa) if target == "pdf" else _verify_other(produced)
+        if target == "pdf":
+            why = verify_pdf(produced, pdfa=pdfa, publish_to=job.target, date=job.date)
+            if why is None:
+                produced.unlink(missing_ok=True)
+                continue
+        else:
+            why = _verify_other(produced)
         if why is None:
             job.target.parent.mkdir(parents=True, exist_ok=True)
             tmp = job.target.with_name(f".{job.target.name}.part")
@@ -252,7 +276,7 @@ def batch_timeout(jobs: list[Job], *, base: float, per_document: float, per_100k
 def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path | None = None, *,
                    pdfa: bool = True, workers: int = 2, timeout_base: float = 60.0,
                    timeout_per_document: float = 20.0, timeout_per_100kb: float = 20.0,
-                   max_batch: int = 100, target: str = "pdf") -> list[Path]:
+                   max_batch: int = 100, target: str = "pdf", document_date=None) -> list[Path]:
     """Convert documents and workbooks to PDF(/A-2b) in as few LibreOffice starts as possible.
 
     ``sources`` is a list of input paths (each PDF is written to ``outdir/<stem>.pdf``) or of
@@ -263,7 +287,13 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
     Each soffice start converts at most ``max_batch`` files, ``workers`` starts at a time. Each start may
     take ``timeout_base`` s + ``timeout_per_document`` s a file + ``timeout_per_100kb`` s per 100 KB of
     input (:func:`batch_timeout`): 60 s + 20 s + 20 s per 100 KB by default.
+
+    ``document_date`` (ISO date, date or aware datetime) is written into every PDF as its creation and
+    modification date (:mod:`kjhdz_docs.reproducible`).
     """
+    from .reproducible import document_time
+
+    when = document_time(document_date)
     jobs: list[Job] = []
     for item in sources:
         if isinstance(item, tuple):
@@ -275,7 +305,7 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
             dst = Path(outdir) / (src.stem + (".pdf" if target == "pdf" else OTHER_FORMATS[target][1]))
         if not src.exists():
             raise ConversionError(f"{src}: the document to convert does not exist", [str(src)])
-        jobs.append(Job(src, dst))
+        jobs.append(Job(src, dst, when))
     if not jobs:
         return []
     soffice = soffice_path()

@@ -125,14 +125,14 @@ def render_notice(data: NoticeData, workdir: Path) -> tuple[Path, Path, ImprintP
     docx = workdir / DOCX
     pdf = workdir / PDF
     placement = ImprintPlacement()
-    render_docx(TEMPLATE, notice_context(data, placement), docx)
-    converter.convert_to_pdf([(docx, pdf)])
+    render_docx(TEMPLATE, notice_context(data, placement), docx, date=data.issue_date)
+    converter.convert_to_pdf([(docx, pdf)], document_date=data.issue_date)
     first = imprint_position(pdf)
     placement = next_placement(first, placement)
     log.debug("版记 after pass 1: page %d of %d, last rule at %.1f mm → %s",
               first.page, first.pages, first.last_rule_mm, placement)
-    render_docx(TEMPLATE, notice_context(data, placement), docx)
-    converter.convert_to_pdf([(docx, pdf)])
+    render_docx(TEMPLATE, notice_context(data, placement), docx, date=data.issue_date)
+    converter.convert_to_pdf([(docx, pdf)], document_date=data.issue_date)
     final = imprint_position(pdf)
     if final.page % 2 or abs(final.last_rule_mm - TYPE_BOTTOM_MM) > 1.0:
         log.warning("the 版记 ends at %.1f mm on page %d (wanted %.0f mm on an even page)",

@@ -2,7 +2,8 @@
 
 notice → recommendations → summary → archive → verify → browse. A hard error (typed
 :class:`~kjhdz_docs.errors.KjhdzError`) stops the run where it happened; a rejected submitted file
-does not: the year is still built and sealed, and the run ends with exit code 1.
+does not: it is the intake's finding, sealed with its reason, and the run ends with exit code 0 after
+printing, last, what was rejected and where to look (so that ``build-all && …`` chains).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from .errors import ExitCode
 
 
 def build_all(year: int) -> int:
-    """Build and seal ``year``; 1 when an intake rejected a submitted file, else 0 (errors raise)."""
+    """Build, seal, verify and browse ``year``; 0 when every step completed (errors raise).
+
+    A rejected submitted file does not change the exit code (the stages report it, the seal keeps it with
+    its reason); the closing lines name each one and the intake reports to read."""
     from .archive.browse import browse
     from .archive.seal import seal_year
     from .archive.verify import verify
@@ -29,7 +33,7 @@ def build_all(year: int) -> int:
              ("verify", lambda: verify(year)),
              ("browse", lambda: browse())]
     steps[2:2] = previous_year_steps(year)
-    code = ExitCode.OK
+    rejected = False
     timings = []
     for name, step in steps:
         console.say(f"[bold]── {name} ──[/bold]")
@@ -37,14 +41,14 @@ def build_all(year: int) -> int:
         result = step()
         timings.append((name, f"{time.monotonic() - started:.1f} s", result or 0))
         if result == ExitCode.REJECTED_INPUT:
-            code = ExitCode.REJECTED_INPUT
+            rejected = True
         elif result:
             raise RuntimeError(f"{name} returned the unexpected exit code {result}")
     console.table(f"{year}: every step done", ["step", "time", "exit"], timings)
-    if code:
-        console.say("some submitted files were rejected (see the intake reports); they are archived with the reason")
     where_to_look(year)
-    return int(code)
+    if rejected:
+        rejected_files(year)
+    return int(ExitCode.OK)
 
 
 # --- the year before and the closing lines (sample-year support) ----------------------------------------
@@ -70,3 +74,31 @@ def where_to_look(year: int) -> None:
     console.err.print(f"archive: {root / str(year)}\n"
                       f"index:   {root / 'index.html'}  ({(root / 'index.html').as_uri()})\n"
                       f"         {root / str(year) / 'index.html'}", highlight=False, soft_wrap=True)
+
+
+def rejected_files(year: int) -> list[str]:
+    """The last lines of a run whose intake rejected files: each file, and the intake reports that say why
+    (printed even with --quiet). Returns the files."""
+    import json
+
+    from .paths import build_dir
+
+    lines, files = [], []
+    for stage in ("recommendations", "summary"):
+        report = build_dir(year, stage) / "intake.json"
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        subs = data.get("submissions", data) if isinstance(data, dict) else data
+        bad = [s for s in subs if isinstance(s, dict) and s.get("status") == "rejected"]
+        if bad:
+            lines.append(f"  {stage}: {len(bad)} rejected — {report}")
+            for s in bad:
+                rules = sorted({p.get("rule", "?") for p in s.get("problems") or []})
+                lines.append(f"    {s.get('file')}  ({', '.join(rules) or 'rejected'})")
+                files.append(s.get("file"))
+    if lines:
+        console.err.print(f"rejected submissions (archived with their reasons; the builds and the seal completed):\n"
+                          + "\n".join(lines), highlight=False, soft_wrap=True, markup=False)
+    return files

@@ -464,8 +464,9 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
         write_json(work / INTAKE_JSON, data["submissions"])
         write_xlsx(work / XLSX, year, listed, excluded, rotation)
         with console.status("rendering the 推荐清单"):
-            render_docx(TEMPLATE, docx_context(year, week, listed, excluded, rotation, order), work / DOCX)
-            converter.convert_to_pdf([(work / DOCX, work / PDF)])
+            render_docx(TEMPLATE, docx_context(year, week, listed, excluded, rotation, order), work / DOCX,
+                        date=week[0])
+            converter.convert_to_pdf([(work / DOCX, work / PDF)], document_date=week[0])
         record = BuiltRecord(type="recommendations", title=list_title(year), creators=list(CREATORS),
                              date=week[0].isoformat(), original=DOCX, pdf=PDF, attachments=[XLSX])
         write_manifest(work, StageManifest(year=year, stage=STAGE, records=[record], reports=[JSON],

@@ -7,7 +7,6 @@ Values are data, never template code: ``{{ x }}`` inside a value comes out verba
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jinja2
@@ -33,12 +32,18 @@ def _env() -> jinja2.Environment:
     return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def render_docx(template: str | Path, context: dict, out: Path, *, images: dict | None = None) -> Path:
+def render_docx(template: str | Path, context: dict, out: Path, *, images: dict | None = None,
+                date=None) -> Path:
     """Render ``template`` (a name in doc_templates/ or a path) with ``context`` into ``out``.
 
-    ``images`` maps context keys to ``(path, width_mm)``; each becomes an InlineImage.
+    ``images`` maps context keys to ``(path, width_mm)``; each becomes an InlineImage. ``date`` is the
+    document's own date (印发日期, deadline …): written into its core properties and zip entries, so the
+    same inputs give the same bytes (:func:`kjhdz_docs.ooxml.publish_deterministic`).
     The file is written next to ``out`` and renamed into place.
     """
+    from .ooxml import publish_deterministic
+    from .reproducible import document_time
+
     tpl_path = Path(template) if isinstance(template, Path) else template_path(template)
     doc = DocxTemplate(str(tpl_path))
     ctx = dict(context)
@@ -46,9 +51,8 @@ def render_docx(template: str | Path, context: dict, out: Path, *, images: dict 
         ctx[key] = InlineImage(doc, str(img_path), width=Mm(width_mm))
     doc.render(ctx, jinja_env=_env(), autoescape=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    doc.save(str(tmp))
-    os.replace(tmp, out)
-    return out
+    raw = out.with_name(f".{out.name}.raw")
+    doc.save(str(raw))
+    return publish_deterministic(raw, out, when=document_time(date))
 
 

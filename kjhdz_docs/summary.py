@@ -521,8 +521,8 @@ def write_outputs(year: int, report: IntakeReport, roster: Sequence, workdir: Pa
     groups = {u.name: (getattr(u, "group", "") or agg.KIND_LABELS[agg.kind_name(u.kind)]) for u in roster}
     context = report_context(s, report.submissions, previous, cal, groups)
     docx = render_docx(TEMPLATE, context, workdir / DOCX,
-                       images={k: (p, charts.WIDTH_MM) for k, p in pngs.items()})
-    converter.convert_to_pdf([(docx, workdir / PDF)])
+                       images={k: (p, charts.WIDTH_MM) for k, p in pngs.items()}, date=cal.statistics_deadline)
+    converter.convert_to_pdf([(docx, workdir / PDF)], document_date=cal.statistics_deadline)
     record = BuiltRecord(type="summary", title=report_title(year), creators=list(CREATORS),
                          date=cal.statistics_deadline.isoformat(), original=DOCX, pdf=PDF, attachments=[XLSX])
     write_manifest(workdir, StageManifest(year=year, stage=STAGE, records=[record], reports=[JSON], intake=INTAKE))

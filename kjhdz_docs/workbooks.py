@@ -37,8 +37,14 @@ def set_text_safe(cell: Cell, value) -> Cell:
     return cell
 
 
-def save_deterministic(wb: Workbook, path: Path) -> Path:
-    """Save ``wb`` to ``path`` so identical content gives identical bytes; atomic rename."""
+def save_deterministic(wb: Workbook, path: Path, *, date=None) -> Path:
+    """Save ``wb`` to ``path`` so identical content gives identical bytes; atomic rename.
+
+    ``date`` is the workbook's own date (ISO string or date; see :mod:`kjhdz_docs.reproducible`); without
+    one (blank forms, specimens) a fixed time is written."""
+    from .reproducible import document_time
+
+    when = document_time(date) if date else None
     wb.properties.creator = "kjhdz-docs"
     wb.properties.lastModifiedBy = "kjhdz-docs"
     wb.properties.created = FIXED_TIME
@@ -46,4 +52,4 @@ def save_deterministic(wb: Workbook, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = path.with_name(f".{path.name}.raw")
     wb.save(raw)
-    return publish_deterministic(raw, path)
+    return publish_deterministic(raw, path, when=when)

@@ -86,8 +86,8 @@ def rendition(record: dict) -> dict | None:
 
 
 # --- 件 and 档号 ---------------------------------------------------------------------------------------
-def test_seal_returns_1_because_the_intake_rejected_files(sealed):
-    assert sealed[2] == 1
+def test_seal_returns_0_although_the_intake_rejected_files(sealed):
+    assert sealed[2] == 0          # the rejected files are sealed with their reasons
 
 
 def test_codes_are_gap_free_ordered_and_stable(sealed, records, archive_env):
@@ -344,7 +344,7 @@ def test_search_by_each_criterion(archive_env, capsys):
 # --- versions and the lock -------------------------------------------------------------------------
 def test_sealing_again_makes_v2_and_leaves_v1_alone(archive_copy):
     v1 = tree_hash(archive_copy / "2024" / "v1")
-    assert seal_year(2024) == 1
+    assert seal_year(2024) == 0
     assert tree_hash(archive_copy / "2024" / "v1") == v1
     v2 = archive_copy / "2024" / "v2"
     assert bagging.validate(v2) == []

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import os
@@ -27,7 +26,7 @@ from pathlib import Path
 import bagit
 import pikepdf
 
-from .. import console
+from .. import console, reproducible
 from ..errors import ConversionError, MissingInputError, VerificationError
 from ..manifest import write_json
 from ..paths import archive_root
@@ -297,6 +296,7 @@ def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
                                  "档号、DA/T 46 元数据见 data/metadata/，版式文件为 PDF/A-2b"),
         "Bag-Group-Identifier": f"{cfg.fonds}-{cfg.category}·{plan.year}",
         "Internal-Sender-Identifier": f"{plan.year}/{report['version']}",
+        "Bagging-Date": report["sealed"],
     }
     if report["supersedes"]:
         info["Supersedes"] = report["supersedes"]
@@ -304,7 +304,8 @@ def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
 
 
 def seal_year(year: int) -> int:
-    """Seal ``year`` into a new version of ``archive/<year>/``; 1 if any submitted file was rejected."""
+    """Seal ``year`` into a new version of ``archive/<year>/``; 0 when sealed. A rejected submitted file is
+    the intake's finding: it is sealed with its reason and named in the closing table, not an error."""
     plan = plan_year(year)
     check_inputs(plan)
     root = archive_root()
@@ -315,7 +316,7 @@ def seal_year(year: int) -> int:
         version, supersedes = next_version(year_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=year_dir))
         try:
-            today = dt.date.today().isoformat()
+            today = reproducible.today()
             report = lay_out(plan, staging, version=version, supersedes=supersedes, today=today)
             _pause_for_drill("bagging")
             with console.status("bagging (sha256 + sha512) and validating"):
@@ -339,7 +340,7 @@ def seal_year(year: int) -> int:
         os.replace(pointer, year_dir / archive_index.LATEST)
         archive_index.write_index(root)
     _closing_table(plan, report, final)
-    return 1 if report["rejected"] else 0
+    return 0
 
 
 def _closing_table(plan: YearPlan, report: dict, final: Path) -> None:

@@ -26,6 +26,7 @@ import pikepdf
 from pikepdf.models.metadata import PdfMetadata
 
 from ..fonts import fontconfig_env
+from ..reproducible import document_time, set_pdf_dates
 
 MM = 72 / 25.4
 STAMP_W, STAMP_H = 45 * MM, 16 * MM
@@ -301,7 +302,8 @@ def read_fields(pdf: pikepdf.Pdf) -> dict:
 
 def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: list[str], date: str,
               identifier: str, fields: dict[str, str]) -> StampResult:
-    """Write ``src`` with the 归档章 and archival metadata to ``dst`` (atomically, deterministic /ID).
+    """Write ``src`` with the 归档章 and archival metadata to ``dst`` (atomically, deterministic /ID; the
+    creation and modification dates are the record's own ``date``, so the same record gives the same bytes).
 
     ``cells_for_pages(pages) -> StampCells`` gives the stamp's contents once the page count is known;
     ``fields`` are the DA/T 46 fields (页数 is filled in here).
@@ -313,6 +315,7 @@ def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: li
             draw_stamp(pdf, cells_for_pages(pages), placement)
         write_metadata(pdf, title=title, creators=creators, date=date, identifier=identifier,
                        fields={**fields, "pageCount": str(pages)})
+        set_pdf_dates(pdf, document_time(date))
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.part")
         pdf.save(tmp, deterministic_id=True)

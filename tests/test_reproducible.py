@@ -1,0 +1,89 @@
+"""Same inputs → the same bytes: the sample year built and sealed twice from scratch, every file compared."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from kjhdz_docs import reproducible
+from tests.conftest import requires_soffice
+from tests.drills.common import run_task
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` → sha256; a PDF by its first (unsigned) revision
+    (:func:`kjhdz_docs.reproducible.first_revision`: a signature is an incremental update appended later)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            data = p.read_bytes()
+            if p.suffix.lower() == ".pdf":
+                data = reproducible.first_revision(data)
+            out[p.relative_to(folder).as_posix()] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def test_pdf_dates_icc_time_and_id_are_fixed(tmp_path):
+    """The pieces LibreOffice stamps with the clock are rewritten: DocInfo/XMP dates, the ICC profile's
+    header time, /DocChecksum and /ID."""
+    icc = bytearray(128)
+    icc[36:40] = b"acsp"
+    icc[84:100] = b"\x01" * 16
+    when = reproducible.document_time("2024-03-29")
+    fixed = reproducible.icc_with_time(bytes(icc), when)
+    assert fixed[24:36] == bytes.fromhex("07e80003001c001000000000")      # 2024-03-28 16:00 UTC
+    assert fixed[84:100] != b"\x01" * 16
+    pdfs = []
+    for n in range(2):
+        pdf = pikepdf.new()
+        pdf.add_blank_page()
+        pdf.docinfo["/CreationDate"] = f"D:2026120{n + 1}120000Z"
+        pdf.trailer["/DocChecksum"] = pikepdf.Name(f"/ABC{n}")
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["xmp:CreateDate"] = f"2026-12-0{n + 1}T12:00:00Z"
+        reproducible.set_pdf_dates(pdf, when)
+        out = tmp_path / f"{n}.pdf"
+        pdf.save(out, deterministic_id=True)
+        pdfs.append(out.read_bytes())
+    assert pdfs[0] == pdfs[1]
+    with pikepdf.open(tmp_path / "0.pdf") as pdf:
+        assert str(pdf.docinfo["/CreationDate"]) == "D:20240329000000+08'00'"
+        assert pdf.open_metadata()["xmp:CreateDate"] == "2024-03-29T00:00:00+08:00"
+        assert "/DocChecksum" not in pdf.trailer
+
+
+def test_source_date_epoch_is_the_time_of_the_run(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1717171200")        # 2024-05-31T16:00:00Z
+    assert reproducible.now() == dt.datetime(2024, 6, 1, 0, 0, tzinfo=reproducible.CST)
+    assert reproducible.today() == "2024-06-01"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert reproducible.document_time(None) is None
+
+
+def test_first_revision_cuts_an_appended_update():
+    base = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+    assert reproducible.first_revision(base + b"2 0 obj\n<<>>\nendobj\n%%EOF\n") == base
+    assert reproducible.first_revision(base) == base
+
+
+@requires_soffice
+@pytest.mark.slow
+def test_the_sample_year_built_and_sealed_twice_is_byte_identical(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        env = {"KJHDZ_BUILD": str(tmp_path / name / "build"), "KJHDZ_ARCHIVE": str(tmp_path / name / "archive"),
+               "KJHDZ_CACHE": str(tmp_path / name / "cache"), "SOURCE_DATE_EPOCH": "1733011200"}
+        done = run_task("build-all", "--year", "2024", "--quiet", env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs.append(tmp_path / name)
+    a, b = (tree(r / "build") for r in runs)
+    assert len(a) > 20 and {"2024/notice/notice.pdf", "2024/notice/notice.docx", "2024/summary/summary.xlsx",
+                            "2024/summary/funding.png", "2024/recommendations/recommendations.json"} <= set(a)
+    assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == set()
+    sa, sb = (tree(r / "archive" / "2024" / "v1") for r in runs)
+    assert len(sa) > 200 and sum(k.endswith(".pdf") for k in sa) > 100
+    assert {k for k in sa.keys() | sb.keys() if sa.get(k) != sb.get(k)} == set()
