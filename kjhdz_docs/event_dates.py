@@ -5,6 +5,11 @@ Understood (full-width digits and punctuation too, and Chinese numerals such as 
     5月25日   5月25号   2024年5月25日   2024.5.25   2024/5/25   2024-05-25   2024-05-25 00:00:00
     5月25日—6月1日   2024年5月25日-2024年6月1日   5月25日至27日   5月25-27日   5.25-6.1
     5/25   5月25日、26日   活动周期间 (the whole week)
+    2024/5/25-6/5   2024.5.25-27   5月25日-6.1   (the end of a range in another form than its start)
+
+Imprecise dates (``5月下旬``, ``6月上旬``, ``5月底``, ``6月`` alone, also as the end of a range:
+``5月25日至6月上旬``) are returned in ``imprecise``; the end of a range that cannot be read
+(``5月25日-待定``, ``5月25日—？``) in ``unreadable``: a range is never taken for its first day.
 
 A missing year is the list's year; the second half of a range borrows the first half's year and
 month. Short dotted dates (5.25) are only read when the text has no other kind of date, so times
@@ -16,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["DateSpan", "DateReading", "read_dates", "normalise"]
 
@@ -54,6 +59,16 @@ class DateSpan:
 class DateReading:
     spans: list[DateSpan]
     invalid: list[str]             # things that look like dates but are none (2月30日, 13月1日)
+    imprecise: list[str] = field(default_factory=list)    # 5月下旬, 6月上旬, 5月底, 6月 (a month alone)
+    unreadable: list[str] = field(default_factory=list)   # the end of a range that cannot be read: 5月25日-待定
+
+
+_IMPRECISE = re.compile(r"(?<!\d)(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*(?:份\s*)?(?:上中旬|中下旬|上旬|中旬|下旬|初|底|末|中|"
+                        r"(?![\d\s]))")
+# the end of a range written another way than its start: 6/5, 6.5 (month/day), 27 (a day of the same month)
+_END_MONTH_DAY = re.compile(r"(?P<m>\d{1,2})\s*[./]\s*(?P<d>\d{1,2})(?![\d./:])\s*[日号]?")
+_END_DAY = re.compile(r"(?P<d>\d{1,2})(?![\d./:月时点])")
+_DATEISH = re.compile(r"[\d〇零一二三四五六七八九十?？]|待定|另行|未定")
 
 
 def normalise(text: str) -> str:
@@ -99,7 +114,38 @@ def _tokens(text: str) -> list[_Token]:
             if free(m.start(), m.end()):
                 found.append(_Token(m.start(), m.end(), None, None, int(m["d"])))
                 taken.append((m.start(), m.end()))
+    found.sort(key=lambda t: t.start)
+    for tok in list(found):                     # the end of a range written another way: 2024/5/25-6/5
+        dash = re.compile(_DASH).match(text, tok.end)
+        if dash is None or any(t.start == dash.end() for t in found):
+            continue
+        m = _END_MONTH_DAY.match(text, dash.end()) or _END_DAY.match(text, dash.end())
+        if m is not None and free(m.start(), m.end()):
+            month = int(m["m"]) if "m" in m.groupdict() and m.groupdict().get("m") else None
+            found.append(_Token(m.start(), m.end(), None, month, int(m["d"])))
+            taken.append((m.start(), m.end()))
     return sorted(found, key=lambda t: t.start)
+
+
+def _range_ends(text: str, tokens: list[_Token]) -> tuple[list[str], list[str]]:
+    """Imprecise dates, and range ends that cannot be read (text after a date and a dash)."""
+    imprecise, unreadable = [], []
+    covered = [(t.start, t.end) for t in tokens]
+    for m in _IMPRECISE.finditer(text):
+        if all(m.end() <= a or m.start() >= b for a, b in covered):
+            imprecise.append(m.group(0).strip())
+            covered.append((m.start(), m.end()))
+    for tok in tokens:
+        dash = re.compile(_DASH).match(text, tok.end)
+        if dash is None or any(t.start == dash.end() for t in tokens):
+            continue
+        rest = text[dash.end():]
+        if any(a == dash.end() for a, _ in covered) or not rest or not _DATEISH.match(rest):
+            continue
+        word = re.match(r"[^\s,，;；、()]{1,12}", rest)
+        if word and not re.fullmatch(r"\d{1,2}:\d{2}", word.group(0)):
+            unreadable.append(word.group(0))
+    return imprecise, unreadable
 
 
 def _date(year: int, month: int, day: int) -> dt.date | None:
@@ -119,7 +165,9 @@ def read_dates(text: str, year: int, week: tuple[dt.date, dt.date] | None = None
     starts: list[int] = []                                  # where each span's words begin
     invalid: list[str] = []
     prev: tuple[_Token, dt.date] | None = None
-    for tok in _tokens(norm):
+    tokens = _tokens(norm)
+    imprecise, unreadable = _range_ends(norm, tokens)
+    for tok in tokens:
         between = norm[prev[0].end:tok.start] if prev else ""
         joined_range = prev is not None and re.fullmatch(_DASH, between) is not None
         listed = prev is not None and re.fullmatch(r"\s*[、,，和及]\s*", between) is not None
@@ -143,5 +191,5 @@ def read_dates(text: str, year: int, week: tuple[dt.date, dt.date] | None = None
         prev = (tok, day)
     if not spans and week and any(w in norm for w in _WEEK_WORDS):
         spans.append(DateSpan(week[0], week[1], next(w for w in _WEEK_WORDS if w in norm)))
-    return DateReading(spans, invalid)
+    return DateReading(spans, invalid, imprecise, unreadable)
 

@@ -34,12 +34,22 @@ class Activity:
     contact: str
     source_file: str
     sheet: str
-    row: int             # 1-based worksheet row
+    row: int             # 1-based worksheet row (the first, for an activity over several rows)
+    cells: dict[str, str] = field(default_factory=dict)      # field → its cell(s): name → B7, time → D7、D8
+    formulas: dict[str, str] = field(default_factory=dict)   # field → the formula of a text cell without a value
+    sessions: int = 1    # rows of the activity (one merged activity, one session a row)
 
     def as_dict(self) -> dict:
-        return {"unit": self.unit, "seq": self.seq, "name": self.name, "intro": self.intro,
-                "time_place": self.time_place, "contact": self.contact,
-                "source": {"file": self.source_file, "sheet": self.sheet, "row": self.row}}
+        d = {"unit": self.unit, "seq": self.seq, "name": self.name, "intro": self.intro,
+             "time_place": self.time_place, "contact": self.contact,
+             "source": {"file": self.source_file, "sheet": self.sheet, "row": self.row}}
+        if self.cells:
+            d["source"]["cells"] = dict(self.cells)
+        if self.sessions > 1:
+            d["source"]["sessions"] = self.sessions
+        if self.formulas:
+            d["formulas"] = dict(self.formulas)
+        return d
 
 
 @dataclass

@@ -95,11 +95,14 @@ class Listed:
     county: str | None
     online: bool
     dates: list[DateSpan]
+    note: str | None = None         # how the county was recognised (an old name, a name missing from the table)
 
     def as_dict(self) -> dict:
         d = self.activity.as_dict()
         d.update(number=self.number, county=self.county, online=self.online,
                  dates=[[s.start.isoformat(), s.end.isoformat()] for s in self.dates])
+        if self.note:
+            d["note"] = self.note
         return d
 
 
@@ -113,7 +116,7 @@ class Excluded:
 
     @property
     def reason(self) -> str:
-        return "；".join(p.message for p in self.reasons)
+        return "；".join(p.message + (f"（{p.cell}）" if p.cell else "") for p in self.reasons)
 
     def as_dict(self) -> dict:
         d = self.activity.as_dict()
@@ -121,34 +124,67 @@ class Excluded:
         return d
 
 
+OFFLINE_MARKERS = ("线下", "现场", "实地")
+_FIELD_NAMES = {"name": "活动名称", "intro": "活动简介", "time": "举办时间", "place": "举办地点",
+                "time_place": "举办时间、地点", "contact": "联系人", "phone": "联系电话"}
+
+
+def _cell(a: Activity, *keys: str) -> str | None:
+    """The cell(s) of the first of ``keys`` the row has (the row's 活动名称 cell when it has none of them)."""
+    for key in keys:
+        if a.cells.get(key):
+            return a.cells[key]
+    return a.cells.get("name") or a.cells.get("seq")
+
+
 def check_row(a: Activity, *, year: int, week: tuple[dt.date, dt.date], county: str | None,
               place_found: str | None) -> tuple[list[Problem], bool, list[DateSpan]]:
-    """The reasons ``a`` cannot be listed (empty: it can), whether it is online-only, and its dates."""
+    """The reasons ``a`` cannot be listed (empty: it can), whether it is online-only, and its dates.
+
+    Every reason names the cell it is about (``a.cells``) when the row came from a workbook.
+    """
     reasons: list[Problem] = []
 
-    def flag(rule: str, message: str) -> None:
-        reasons.append(Problem(rule, message, a.sheet))
+    def flag(rule: str, message: str, *keys: str) -> None:
+        reasons.append(Problem(rule, message, a.sheet, _cell(a, *keys)))
 
-    if not a.name:
-        flag("name-missing", "活动名称为空")
+    for key, formula in a.formulas.items():
+        flag("formula-text", f"{_FIELD_NAMES.get(key, key)}单元格是公式“{formula}”，没有保存可显示的文字；"
+                             "请改为直接填写文字", key)
+    if not a.name and "name" not in a.formulas:
+        flag("name-missing", "活动名称为空", "name")
     n = intro_length(a.intro)
     if n > INTRO_MAX_CHARS:
-        flag("intro-length", f"活动简介{n}字（不计空白），超过{INTRO_MAX_CHARS}字")
-    online = any(m in a.time_place for m in ONLINE_MARKERS) and county is None and not place_found
+        flag("intro-length", f"活动简介{n}字（不计空白），超过{INTRO_MAX_CHARS}字", "intro")
+    offline = any(m in a.time_place for m in OFFLINE_MARKERS)
+    online = any(m in a.time_place for m in ONLINE_MARKERS) and county is None and not place_found and not offline
     if county is None and not online:
         if place_found:
-            flag("place-county", f"地点只写到“{place_found}”，未精确到县级（区、县、县级市、旗等）")
+            flag("place-county", f"地点只写到“{place_found}”，未精确到县级（区、县、县级市、旗等）", "place", "time_place")
+        elif offline and any(m in a.time_place for m in ONLINE_MARKERS):
+            flag("place-county", "活动含线下部分（线上+线下），但未写明线下活动的县级地点（区、县、县级市、旗等）",
+                 "place", "time_place")
         else:
-            flag("place-county", "地点未精确到县级：未写出区、县、县级市、旗等县级行政区")
+            flag("place-county", "地点未精确到县级：未写出区、县、县级市、旗等县级行政区", "place", "time_place")
     reading = read_dates(a.time_place, year, week)
     for bad in reading.invalid:
-        flag("date-invalid", f"日期“{bad}”不存在")
-    if not reading.spans and not reading.invalid:
-        flag("date-missing", "未写明举办日期")
-    outside = [s for s in reading.spans if not s.within(*week)]
-    if outside:
-        said = "、".join(f"“{s.text}”" for s in outside)
-        flag("date-outside-week", f"举办时间{said}不在活动周（{week_cn(*week)}）内")
+        flag("date-invalid", f"日期“{bad}”不存在", "time", "time_place")
+    for vague in reading.imprecise:
+        flag("date-imprecise", f"举办时间“{vague}”不是确切日期（上旬、中旬、下旬、月初、月底或只写了月份），"
+                               "无法确认是否在活动周内，请写明起止日期", "time", "time_place")
+    for end in reading.unreadable:
+        flag("date-unreadable", f"举办时间的结束日期“{end}”无法识别，无法确认是否在活动周内，请写明起止日期"
+                                "（如5月25日—6月1日）", "time", "time_place")
+    if not (reading.spans or reading.invalid or reading.imprecise or reading.unreadable):
+        flag("date-missing", "未写明举办日期", "time", "time_place")
+    for s in (s for s in reading.spans if not s.within(*week)):
+        if s.start != s.end and week[0] <= s.start <= week[1]:
+            said = f"举办时间“{s.text}”结束于{date_cn(s.end)}，超出活动周（{week_cn(*week)}）"
+        elif s.start != s.end and week[0] <= s.end <= week[1]:
+            said = f"举办时间“{s.text}”始于{date_cn(s.start)}，早于活动周（{week_cn(*week)}）"
+        else:
+            said = f"举办时间“{s.text}”不在活动周（{week_cn(*week)}）内"
+        flag("date-outside-week", said, "time", "time_place")
     return reasons, online, reading.spans
 
 
@@ -192,18 +228,20 @@ def consolidate(activities: Iterable[Activity], roster_order: Sequence[str], wee
             if position > MAX_ACTIVITIES:
                 reasons.insert(0, Problem("max-activities",
                                           f"本单位第{position}项，超过每单位{MAX_ACTIVITIES}项的推荐数量",
-                                          a.sheet))
+                                          a.sheet, _cell(a, "seq", "name")))
             if reasons:
                 excluded.append(Excluded(len(excluded) + 1, a, reasons))
             else:
-                listed.append(Listed(len(listed) + 1, a, county, online, dates))
+                listed.append(Listed(len(listed) + 1, a, county, online, dates,
+                                     place.note if place is not None and county else None))
     return listed, excluded
 
 
 def _cleaned(a: Activity) -> Activity:
     return Activity(unit=a.unit, seq=a.seq, name=clean_text(a.name), intro=clean_text(a.intro),
                     time_place=clean_text(a.time_place), contact=clean_text(a.contact),
-                    source_file=a.source_file, sheet=a.sheet, row=a.row)
+                    source_file=a.source_file, sheet=a.sheet, row=a.row, cells=dict(a.cells),
+                    formulas=dict(a.formulas), sessions=a.sessions)
 
 
 # --- 轮值主场 ---------------------------------------------------------------------------------------------
@@ -377,7 +415,8 @@ def write_xlsx(path: Path, year: int, listed: list[Listed], excluded: list[Exclu
 
     wb = Workbook()
     sheets = [("推荐清单", LIST_HEADERS, [
-        [x.number, a.unit, a.name, a.intro, a.time_place, x.county or ("线上" if x.online else ""), a.contact,
+        [x.number, a.unit, a.name, a.intro, a.time_place,
+         (x.county + (f"（{x.note}）" if x.note else "")) if x.county else ("线上" if x.online else ""), a.contact,
          a.source_file, a.sheet, a.row] for x in listed for a in [x.activity]],
         [6, 16, 28, 48, 30, 14, 22, 28, 12, 6])]
     sheets.append(("待核实", EXCLUDED_HEADERS, [

@@ -9,7 +9,10 @@ Filled forms::
     write_recommendations(path, "深圳市科技创新局", sample_activities("深圳市", 3), style="cover_sheet")
 
 ``STATISTICS_STYLES`` / ``RECOMMENDATION_STYLES`` name the variants (moved labels, merged cells,
-title rows, a cover sheet, text numbers ``1,234`` / ``１２３`` / ``12.5万元``, label noise …). A value
+title rows, a cover sheet, text numbers ``1,234`` / ``１２３`` / ``12.5万元``, label noise …);
+``RECOMMENDATION_STRUCTURES`` the 推荐表 table structures (two-row headers with sub-columns, merged
+sessions, footer lines, blank rows, separate 时间/地点 and 联系人/电话 columns, the unit only in the title,
+a formula in a text cell). A value
 in ``values`` may be any cell content (``-5``, ``"约100"``, ``"=C3*2"``) to make a bad form.
 
 Hostile files: :func:`write_zip_bomb`, :func:`write_lying_zip`, :func:`write_entity_bomb`,
@@ -281,8 +284,165 @@ def recommendation_workbook(unit_text: str, activities: list[dict], *, year: int
 
 def write_recommendations(path: Path, unit_text: str, activities: list[dict], *, style: str = "form",
                           mtime: float | None = None, **options) -> Path:
-    kwargs = dict(RECOMMENDATION_STYLES[style]) | options
-    return _save(recommendation_workbook(unit_text, activities, **kwargs), Path(path), mtime)
+    kwargs = dict(RECOMMENDATION_STYLES[style] if style in RECOMMENDATION_STYLES else RECOMMENDATION_STRUCTURES[style]) | options
+    build = structured_recommendation_workbook if kwargs.pop("structured", False) else recommendation_workbook
+    return _save(build(unit_text, activities, **kwargs), Path(path), mtime)
+
+
+# --- 推荐表 table structures (two-row headers, merged sessions, footers, separate columns …) ----------------
+# Each style is one way units lay the table out; ``structured_recommendation_workbook`` writes them all.
+# (A dict of their own: the sample data picks among RECOMMENDATION_STYLES by position.)
+RECOMMENDATION_STRUCTURES: dict[str, dict] = {
+    "two_row_header": {"structured": True, "time_place": "subcolumns"},     # 举办时间、地点 over 时间 | 地点
+    "contact_subcolumns": {"structured": True, "contact": "subcolumns"},    # 联系人及电话 over 联系人 | 电话
+    "separate_columns": {"structured": True, "time_place": "columns"},      # 举办时间 | 举办地点 in one header row
+    "contact_columns": {"structured": True, "contact": "columns"},          # 联系人 | 联系电话
+    "merged_sessions": {"structured": True, "sessions": True},              # one activity over two rows (sessions)
+    "merged_sessions_subcolumns": {"structured": True, "sessions": True, "time_place": "subcolumns"},
+    "footer_lines": {"structured": True, "footer": True},                   # 填表人 / 审核人 / 联系电话 lines
+    "blank_rows": {"structured": True, "blank_rows": True},                 # empty bordered rows between and after
+    "title_unit": {"structured": True, "unit_in_title": True},             # 北京市2024年…推荐表, no unit anywhere else
+    "formula_name": {"structured": True, "formula_name": 1},                # 活动名称 =HYPERLINK(…) without a value
+    "everything": {"structured": True, "time_place": "subcolumns", "contact": "columns", "sessions": True,
+                   "footer": True, "blank_rows": True},
+}
+
+
+def _split(text: str | None, sep: str) -> tuple[str, str]:
+    head, _, tail = (text or "").partition(sep)
+    return head.strip(), tail.strip()
+
+
+def sessions_of(activity: dict) -> list[tuple[str, str]]:
+    """An activity's sessions (time, place): its own ``sessions`` or its one ``time_place`` split at "，"."""
+    return list(activity.get("sessions") or [_split(activity.get("time_place"), "，")])
+
+
+def next_day(time: str) -> str:
+    """``2024年5月27日`` → ``2024年5月28日`` (``5月31日`` → ``6月1日``): the day after, written the same way."""
+    import re
+
+    def bump(m):
+        month, day = int(m["m"]), int(m["d"]) + 1
+        if day > (31 if month in (1, 3, 5, 7, 8, 10, 12) else 30):
+            month, day = month + 1, 1
+        return f"{month}月{day}日"
+
+    return re.sub(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日", bump, time, count=1)
+
+
+def with_sessions(activities: list[dict], every: int = 2) -> list[dict]:
+    """Every ``every``-th activity (the first included) held twice: on its day and the next, same place."""
+    out = []
+    for n, act in enumerate(activities):
+        act = dict(act)
+        if n % every == 0:
+            (time, place), = sessions_of(act)
+            act["sessions"] = [(time, place), (next_day(time), place)]
+        out.append(act)
+    return out
+
+
+def structured_recommendation_workbook(unit_text: str, activities: list[dict], *, year: int = 2024,
+                                       time_place: str = "one", contact: str = "one", sessions: bool = False,
+                                       footer: bool = False, blank_rows: bool = False, unit_in_title: bool = False,
+                                       formula_name: int | None = None, blank_lines: int = 1,
+                                       sheet_name: str = "推荐表") -> Workbook:
+    """A 推荐表 laid out another way: ``time_place`` / ``contact`` are ``one`` (one column, as the blank form),
+    ``columns`` (two columns in the header row) or ``subcolumns`` (a second header row under a merged group
+    header); ``sessions`` writes activities with a ``sessions`` list (see :func:`with_sessions`) as merged
+    rows, one a session; ``footer`` adds 填表人/审核人/联系电话 lines; ``blank_rows`` empty rows between
+    activities; ``unit_in_title`` names the unit only in the title; ``formula_name`` makes that activity's
+    (0-based) 活动名称 a HYPERLINK formula with no cached value."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_name
+    ws.cell(1, 1, "附件1")
+    title = forms.recommendation_title(year)
+    ws.cell(2, 1, f"{unit_text}{title}" if unit_in_title else title)
+    r = 3
+    if not unit_in_title:
+        ws.cell(r, 1, f"推荐单位：{unit_text}（公章）")
+        r += 1
+    two_rows = "subcolumns" in (time_place, contact)
+    head: list[tuple[str, str | None]] = [("序号", None), ("活动名称", None), ("活动简介（100字以内，方案可附后）", None)]
+    if time_place == "one":
+        head.append(("举办时间、地点（地点精确到县级）", None))
+    elif time_place == "columns":
+        head += [("举办时间", None), ("举办地点（精确到县级）", None)]
+    else:
+        head += [("举办时间、地点（地点精确到县级）", "时间"), ("", "地点")]
+    head.append(("推荐单位", None))
+    if contact == "one":
+        head.append(("联系人及电话", None))
+    elif contact == "columns":
+        head += [("联系人", None), ("联系电话", None)]
+    else:
+        head += [("联系人及电话", "联系人"), ("", "电话")]
+    for c, (top, sub) in enumerate(head, 1):
+        if top:
+            ws.cell(r, c, top)
+        if two_rows and sub:
+            ws.cell(r + 1, c, sub)
+        elif two_rows and top:
+            ws.merge_cells(start_row=r, start_column=c, end_row=r + 1, end_column=c)
+    if two_rows:
+        for c, (top, sub) in enumerate(head, 1):
+            if top and sub and c < len(head) and head[c][0] == "" and head[c][1]:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=c + 1)
+    r += 2 if two_rows else 1
+    for n, act in enumerate(activities, 1):
+        rows = sessions_of(act) if sessions else [_split(act.get("time_place"), "，")]
+        if not sessions and act.get("sessions"):
+            rows = sessions_of(act)[:1]
+        person, phone = _split(act.get("contact"), " ")
+        unit = "" if unit_in_title else act.get("unit", unit_text)
+        values: list = [n, act.get("name"), act.get("intro")]
+        firsts = {}
+        c = 1
+        for v in values:
+            firsts[c] = v
+            c += 1
+        tp_cols = [c] if time_place == "one" else [c, c + 1]
+        c += len(tp_cols)
+        firsts[c] = unit
+        c += 1
+        if contact == "one":
+            firsts[c] = act.get("contact")
+        else:
+            firsts[c], firsts[c + 1] = person, phone
+        for col, v in firsts.items():
+            if v in (None, ""):
+                continue
+            cell = ws.cell(r, col)
+            if col == 2 and formula_name is not None and n - 1 == formula_name:
+                cell.value = f'=HYPERLINK("https://example.org/activity/{n}","{v}")'
+            else:
+                set_text_safe(cell, v)
+        for i, (time, place) in enumerate(rows):
+            if time_place == "one":
+                set_text_safe(ws.cell(r + i, tp_cols[0]), "，".join(x for x in (time, place) if x))
+            else:
+                set_text_safe(ws.cell(r + i, tp_cols[0]), time)
+                set_text_safe(ws.cell(r + i, tp_cols[1]), place)
+        if len(rows) > 1:
+            for col in firsts:
+                ws.merge_cells(start_row=r, start_column=col, end_row=r + len(rows) - 1, end_column=col)
+        r += len(rows)
+        if blank_rows:
+            r += blank_lines
+    if footer:
+        ws.cell(r, 1, "填表人：王五")
+        ws.cell(r, 4, "审核人：赵六")
+        ws.cell(r, 6, "联系电话：010-66668888")
+        ws.cell(r + 1, 1, "联系电话：010-66669999")
+        ws.cell(r + 2, 2, "审核人")
+        ws.cell(r + 2, 3, "李四")
+        r += 3
+    for note in forms.recommendation_notes(year):
+        ws.cell(r, 1, note)
+        r += 1
+    return wb
 
 
 def _save(wb: Workbook, path: Path, mtime: float | None) -> Path:

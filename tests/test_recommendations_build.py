@@ -124,7 +124,10 @@ def test_rules_applied_to_real_forms(data):
                         "第六项活动": ["max-activities"]}
     by_name = {a["name"]: a for a in data["activities"]}
     assert by_name[HOSTILE]["intro"] == TWO_LINES
-    assert by_name[HOSTILE]["source"] == {"file": "上海-推荐活动.xlsx", "sheet": "推荐表", "row": 6}
+    source = by_name[HOSTILE]["source"]
+    assert {k: v for k, v in source.items() if k != "cells"} == {"file": "上海-推荐活动.xlsx", "sheet": "推荐表",
+                                                                  "row": 6}
+    assert (source["cells"]["seq"], source["cells"]["name"], source["cells"]["intro"]) == ("B6", "C6", "D6")
     assert by_name["科学之夜"]["county"] == "朝阳区"
 
 

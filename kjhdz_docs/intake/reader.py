@@ -145,7 +145,13 @@ def read_workbook(path: Path, data: bytes | None = None) -> WorkbookGrid:
 
 def formula_cells_without_value(path: Path, sheet_name: str) -> set[tuple[int, int]]:
     """(row, col) of every formula cell in ``sheet_name`` of an .xlsx that has no cached value."""
-    out: set[tuple[int, int]] = set()
+    return set(formula_texts(path, sheet_name))
+
+
+def formula_texts(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+    """(row, col) → formula (``=HYPERLINK(…)``) of every formula cell in ``sheet_name`` of an .xlsx that has
+    no cached value."""
+    out: dict[tuple[int, int], str] = {}
     with zipfile.ZipFile(path) as zf:
         part = _sheet_part(zf, sheet_name)
         if part is None:
@@ -158,7 +164,7 @@ def formula_cells_without_value(path: Path, sheet_name: str) -> set[tuple[int, i
                 v = el.find(f"{_NS_MAIN}v")
                 is_ = el.find(f"{_NS_MAIN}is")
                 if f is not None and (v is None or v.text in (None, "")) and is_ is None and el.get("r"):
-                    out.add(_parse_a1(el.get("r")))
+                    out[_parse_a1(el.get("r"))] = "=" + (f.text or "")
                 el.clear()
     return out
 
