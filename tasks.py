@@ -140,7 +140,7 @@ def make_templates(c):
 @task(help={"year": "only this year (default: the sample years 2023 and 2024)",
             "renditions": "also save the .xls/.ods renditions through LibreOffice (default on)"})
 def make_sample_data(c, year=None, renditions=True):
-    """Regenerate the fictional sample inboxes in data/<year>/inbox/ (deterministic)."""
+    """Regenerate the fictional sample mail data/<year>/mail/sample.mbox (deterministic); build-all receives it."""
     from kjhdz_docs.sample_data import SAMPLE_YEARS, generate as run
 
     _run(lambda: run([int(year)] if year else SAMPLE_YEARS, renditions=renditions))

@@ -3,7 +3,7 @@ against one ``soffice --convert-to`` process per file.
 
     .venv/bin/python benchmarks/bench_conversion.py [--quick] [--naive-sample N]
 
-The files: every workbook of the sample 2024 inboxes (``data/2024/inbox/``, .xlsx/.xls/.ods, as the archive
+The files: every workbook of the sample 2024 inboxes (``data/2024/inbox/``, received from the sample mail, .xlsx/.xls/.ods, as the archive
 renders them), the year's built documents when ``build/2024/`` holds them (notice, 推荐清单, summary report),
 and each unit's own 总结报告 (.docx, generated) — at least 100 files. The project's side converts them all in
 one :func:`kjhdz_docs.converter.convert_to_pdf` call (batched soffice starts, two workers, private profiles).
@@ -31,6 +31,9 @@ def year_files(workdir: Path, *, quick: bool) -> list[Path]:
     from kjhdz_docs.roster import load_roster
 
     inbox = ROOT / "data" / "2024" / "inbox"
+    if not inbox.is_dir():                 # a fresh clone: the sample year arrives as mail (as build-all receives it)
+        from kjhdz_docs.receive.filing import receive_sample
+        receive_sample(2024)
     books = sorted(p for p in inbox.rglob("*") if p.suffix in {".xlsx", ".xls", ".ods"})
     built = sorted(p for p in (build_root() / "2024").glob("*/*.docx")) if (build_root() / "2024").is_dir() else []
     reports = []

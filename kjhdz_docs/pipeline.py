@@ -1,6 +1,7 @@
 """``invoke build-all``: the whole yearly cycle in order.
 
-notice → recommendations → summary → archive → verify → browse. A hard error (typed
+notice → recommendations → summary → archive → verify → browse (a sample year's committed mail,
+``data/<year>/mail/sample.mbox``, is received first). A hard error (typed
 :class:`~kjhdz_docs.errors.KjhdzError`) stops the run where it happened; a rejected submitted file
 does not: it is the intake's finding, sealed with its reason, and the run ends with exit code 0 after
 printing, last, what was rejected and where to look (so that ``build-all && …`` chains).
@@ -23,6 +24,7 @@ def build_all(year: int) -> int:
     from .archive.seal import seal_year
     from .archive.verify import verify
     from .notice import build_notice
+    from .receive.filing import receive_sample, sample_mbox
     from .recommendations import build_recommendations
     from .summary import build_summary
 
@@ -33,6 +35,8 @@ def build_all(year: int) -> int:
              ("verify", lambda: verify(year)),
              ("browse", lambda: browse())]
     steps[2:2] = previous_year_steps(year)
+    if sample_mbox(year) is not None:       # the sample year arrives as mail: receive it before the intake
+        steps.insert(0, ("receive (sample mail)", lambda: receive_sample(year)))
     rejected = False
     timings = []
     for name, step in steps:
@@ -58,12 +62,18 @@ def previous_year_steps(year: int) -> list:
     Rejected files of the year before do not change this run's exit code."""
     from .intake import default_inbox
     from .model import FormKind
+    from .receive.filing import receive_sample, sample_mbox
     from .summary import build_summary, find_previous
 
     prev = year - 1
-    if find_previous(year) is not None or not default_inbox(prev, FormKind.STATISTICS).is_dir():
+    if find_previous(year) is not None:
         return []
-    return [(f"summary {prev}", lambda: build_summary(prev) and 0)]
+    steps = []
+    if sample_mbox(prev) is not None:
+        steps.append((f"receive {prev} (sample mail)", lambda: receive_sample(prev)))
+    elif not default_inbox(prev, FormKind.STATISTICS).is_dir():
+        return []
+    return steps + [(f"summary {prev}", lambda: build_summary(prev) and 0)]
 
 
 def where_to_look(year: int) -> None:

@@ -26,6 +26,7 @@ checkout loses the times, and the intake breaks a tie by the later name).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import logging
 import os
@@ -61,6 +62,11 @@ AGENCY_SPELLINGS = {
     "新疆生产建设兵团": "兵团科技局", "中国科学院": "中科院", "国家林业和草原局": "国家林草局",
     "国家卫生健康委员会": "国家卫健委", "工业和信息化部": "工业和信息化部科技司", "宁夏回族自治区": "宁夏科技厅",
 }
+
+
+# the unit a sample companion file (scan, own report) came from, by the first part of its name
+COMPANION_UNITS = {"北京市科委": "北京市", "天津市": "天津市", "四川省": "四川省", "上海市": "上海市", "河北省": "河北省",
+                   "中科院": "中国科学院"}
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -237,6 +243,11 @@ class Plan:
     statistics: dict[str, str] = field(default_factory=dict)        # file → what it is
     recommendations: dict[str, str] = field(default_factory=dict)
     renditions: list[tuple[Path, Path, str]] = field(default_factory=list)   # (source xlsx, target, format)
+    owners: dict[str, tuple[str | None, float]] = field(default_factory=dict)  # "<kind>/<file>" → (unit, sent at)
+    messages: int = 0                                                            # in mail/sample.mbox
+
+    def own(self, kind: str, name: str, unit: str | None, when: float) -> None:
+        self.owners[f"{kind}/{name}"] = (unit, when)
 
     def counts(self) -> dict[str, int]:
         return {"statistics": len(self.statistics), "recommendations": len(self.recommendations)}
@@ -293,9 +304,11 @@ def write_statistics_year(year: int, inbox: Path, units: Sequence[tuple[str, str
                 fill_statistics_form(inbox / first, year, f"{unit}科学技术厅",
                                      dict(values, **{"public.online": values["public.online"] * 10}), mtime=when)
                 plan.statistics[first] = "superseded"
+                plan.own("statistics", first, unit, when)
                 second = f"{unit}-统计表-2-更正.xlsx"
                 fill_statistics_form(inbox / second, year, f"{unit}科学技术厅", values, mtime=when + 3 * 86400)
                 plan.statistics[second] = "accepted"
+                plan.own("statistics", second, unit, when + 3 * 86400)
             else:
                 rule = what.split(": ")[1]
                 overrides = {"negative-number": {"open.venues": -12},
@@ -304,6 +317,7 @@ def write_statistics_year(year: int, inbox: Path, units: Sequence[tuple[str, str
                              "wrong-unit": {"funding.enterprise": "356000元"}}[rule]
                 fill_statistics_form(inbox / name, year, text, values, mtime=when, overrides=overrides)
                 plan.statistics[name] = what
+                plan.own("statistics", name, unit, when)
             continue
         if unit in rendition_units:
             fmt = rendition_units[unit]
@@ -311,17 +325,20 @@ def write_statistics_year(year: int, inbox: Path, units: Sequence[tuple[str, str
             fill_statistics_form(src, year, text, values)
             plan.renditions.append((src, inbox / f"{unit}-统计表.{fmt}", fmt))
             plan.statistics[f"{unit}-统计表.{fmt}"] = "accepted"
+            plan.own("statistics", f"{unit}-统计表.{fmt}", unit, when)
             continue
         if unit in style_units:
             style = styles[style_units.index(unit) % len(styles)]
             name = f"{unit}/{forms.statistics_title(year)}.xlsx" if n % 2 else f"{text}-统计表.xlsx"
             specimens.write_statistics(inbox / name, text, values, style=style, year=year, mtime=when)
             plan.statistics[name] = "accepted"
+            plan.own("statistics", name, unit, when)
             continue
         name = f"{unit}-附件2-{forms.statistics_title(year)}.xlsx" if n % 3 else f"{text}/统计表.xlsx"
         blank = ("media.outlets",) if full and unit == "海南省" else ()
         fill_statistics_form(inbox / name, year, text, values, mtime=when, blank=blank)
         plan.statistics[name] = "accepted"
+        plan.own("statistics", name, unit, when)
         n_written += 1
     if full:
         extras = {
@@ -337,10 +354,12 @@ def write_statistics_year(year: int, inbox: Path, units: Sequence[tuple[str, str
                 fill_statistics_form(inbox / name, year, "某某市科普协会", unit_values("某协会", "city", year),
                                      mtime=deadline)
                 plan.statistics[name] = "rejected: unknown-unit"
+                plan.own("statistics", name, None, deadline)
                 continue
             writer(inbox / name)
             os.utime(inbox / name, (deadline, deadline))
             plan.statistics[name] = "attachment"
+            plan.own("statistics", name, COMPANION_UNITS[name.split("/")[0].split("-")[0]], deadline)
     return plan
 
 
@@ -364,6 +383,7 @@ def write_recommendations_year(year: int, inbox: Path, units: Sequence[tuple[str
             name = "河南省推荐表.xlsx"
             specimens.write_recommendations(inbox / name, text, acts, style="form", year=year, mtime=when)
             plan.recommendations[name] = "accepted: 6 rows (max-activities)"
+            plan.own("recommendations", name, unit, when)
             continue
         if full and unit == "湖北省":          # an intro too long, a place only at city level
             acts = unit_activities(unit, year, 3)
@@ -379,30 +399,36 @@ def write_recommendations_year(year: int, inbox: Path, units: Sequence[tuple[str
             fill_recommendation_form(src, year, text, acts)
             plan.renditions.append((src, inbox / f"{unit}-推荐表.{fmt}", fmt))
             plan.recommendations[f"{unit}-推荐表.{fmt}"] = "accepted"
+            plan.own("recommendations", f"{unit}-推荐表.{fmt}", unit, when)
             continue
         if unit in style_units:
             style = styles[style_units.index(unit) % len(styles)]
             name = f"{text}-{forms.recommendation_title(year)}.xlsx"
             specimens.write_recommendations(inbox / name, text, acts, style=style, year=year, mtime=when)
             plan.recommendations[name] = "accepted"
+            plan.own("recommendations", name, unit, when)
             continue
         name = f"{unit}-附件1推荐表.xlsx" if n % 2 else f"附件1-{text}.xlsx"
         fill_recommendation_form(inbox / name, year, text, acts, mtime=when)
         plan.recommendations[name] = "accepted"
+        plan.own("recommendations", name, unit, when)
     if full:
         # a form with no unit anywhere (file name names none either), and a 统计表 sent to the wrong inbox
         nameless = "推荐表（未填单位）.xlsx"
         specimens.write_recommendations(inbox / nameless, "", unit_activities("", year, 2), unit_line=False,
                                         row_unit="", year=year, mtime=deadline)
         plan.recommendations[nameless] = "rejected: missing-unit"
+        plan.own("recommendations", nameless, None, deadline)
         wrong = "云南省-附件2统计表（误报）.xlsx"
         fill_statistics_form(inbox / wrong, year, "云南省科技厅", unit_values("云南省", "province", year), mtime=deadline)
         plan.recommendations[wrong] = "rejected: no-form"
+        plan.own("recommendations", wrong, "云南省", deadline - 86400 * 2)
         for name, writer in {"河北省/推荐表盖章扫描件.pdf": lambda p: write_scan_pdf(p, "Hebei stamped"),
                              "中科院-推荐表盖章页.png": lambda p: write_scan_png(p, "中国科学院")}.items():
             writer(inbox / name)
             os.utime(inbox / name, (deadline, deadline))
             plan.recommendations[name] = "attachment"
+            plan.own("recommendations", name, COMPANION_UNITS[name.split("/")[0].split("-")[0]], deadline)
     return plan
 
 
@@ -451,8 +477,19 @@ def _publish_dir(work: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+SAMPLE_MBOX = "mail/sample.mbox"
+
+
 def write_sample_year(year: int, root: Path, *, renditions: bool = True) -> Plan:
-    """``root/<year>/inbox/``: the 2024-style full inbox, or 2023's smaller statistics inbox."""
+    """``root/<year>/mail/sample.mbox``: the year's submissions as the messages units send (the 2024-style
+    full season, or 2023's smaller statistics year). The inboxes are not written: ``invoke receive`` files
+    the messages into them (``build-all`` does it first), so the received time is each message's date.
+
+    Without ``renditions`` (no LibreOffice) the .xls/.ods are taken from the committed
+    ``data/<year>/mail/sample.mbox`` when they were saved from the same .xlsx."""
+    from . import sample_mail
+    from .receive.register import write_atomic
+
     units = _roster_units(year, root / str(year) / "units.yaml")
     work = Path(tempfile.mkdtemp(prefix=".inbox-", dir=root / str(year)))
     try:
@@ -462,14 +499,21 @@ def write_sample_year(year: int, root: Path, *, renditions: bool = True) -> Plan
         else:    # the year before: fewer units reported, statistics only
             reported = [u for i, u in enumerate(units) if i % 4 != 3]
             plan = write_statistics_year(year, work / "statistics", reported, full=False)
+        sources = {dst.relative_to(work).as_posix(): hashlib.sha256(src.read_bytes()).hexdigest()
+                   for src, dst, _fmt in plan.renditions}
         if renditions:
             convert_renditions([plan])
+            reuse: dict[str, bytes] = {}
         else:
             for src, _, _ in plan.renditions:
                 src.unlink()
-        _publish_dir(work, root / str(year) / "inbox")
+            reuse = sample_mail.committed_renditions(ROOT / "data" / str(year) / SAMPLE_MBOX)
+        messages = sample_mail.build_messages(year, work, plan, units, sources, reuse)
+        write_atomic(root / str(year) / SAMPLE_MBOX, sample_mail.mbox_bytes(messages))
+        plan.messages = len(messages)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _forget_received(root / str(year))
     rotation = root / str(year) / "rotation.yaml"
     if year == 2024 and not rotation.exists():
         days = rotation_days(year, units)
@@ -478,10 +522,25 @@ def write_sample_year(year: int, root: Path, *, renditions: bool = True) -> Plan
     return plan
 
 
-def generate(years: Sequence[int] = SAMPLE_YEARS, root: Path | None = None, *, renditions: bool = True) -> int:
-    """Write the sample inboxes of ``years`` under ``root`` (default ``data/``); returns 0.
+def _forget_received(year_dir: Path) -> None:
+    """A new sample mbox replaces the sample year's received state (inboxes, register, kept messages),
+    which ``invoke receive`` rebuilds from it; nothing else of the year is touched."""
+    old = year_dir / ".received.old"
+    shutil.rmtree(old, ignore_errors=True)
+    old.mkdir()
+    for name in ("inbox", "register.json"):
+        if (year_dir / name).exists():
+            os.replace(year_dir / name, old / name)
+    for kept in sorted((year_dir / "mail").glob("*.e*ml")) + sorted((year_dir / "mail").glob("*.msg")):
+        os.replace(kept, old / kept.name)
+    shutil.rmtree(old, ignore_errors=True)
 
-    A year needs its roster (``<root>/<year>/units.yaml``). The previous inbox of each year is replaced.
+
+def generate(years: Sequence[int] = SAMPLE_YEARS, root: Path | None = None, *, renditions: bool = True) -> int:
+    """Write the sample messages of ``years`` (``<root>/<year>/mail/sample.mbox``, default root ``data/``); returns 0.
+
+    A year needs its roster (``<root>/<year>/units.yaml``). The year's received state (inboxes, register,
+    kept messages) is removed: ``invoke receive`` (or ``build-all``) files the new messages again.
     """
     root = Path(root) if root else data_dir(SAMPLE_YEARS[0]).parent
     rows = []
@@ -491,9 +550,10 @@ def generate(years: Sequence[int] = SAMPLE_YEARS, root: Path | None = None, *, r
         for what in [*plan.statistics.values(), *plan.recommendations.values()]:
             key = what.split(":")[0]
             kinds[key] = kinds.get(key, 0) + 1
-        rows.append((year, len(plan.statistics), len(plan.recommendations),
+        rows.append((year, plan.messages, len(plan.statistics), len(plan.recommendations),
                      ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))))
-    console.table("sample data (fictional figures)", ["year", "统计表 inbox", "推荐表 inbox", "files"], rows)
+    console.table("sample data (fictional figures)", ["year", "messages (mail/sample.mbox)", "统计表", "推荐表", "files"],
+                  rows)
     return 0
 
 

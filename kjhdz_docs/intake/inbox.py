@@ -241,7 +241,8 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     if not inbox.is_dir():
         raise MissingInputError(f"the inbox {inbox} does not exist",
                                 hint=f"put the submitted {'推荐表' if kind is FormKind.RECOMMENDATIONS else '统计表'} "
-                                     f"files into {inbox} or pass --inbox DIR")
+                                     f"files into {inbox} (invoke receive --year {year} files received mail there) "
+                                     "or pass --inbox DIR")
     roster = roster or load_roster(year)
     files = _files(inbox)
     jobs = [(str(p), p.relative_to(inbox).as_posix(), kind.value, (year, roster.source)) for p in files]

@@ -73,6 +73,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)                   # as an ordinary file (mkstemp makes it 0600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
