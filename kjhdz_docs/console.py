@@ -70,8 +70,9 @@ def table(title: str, columns: list[str], rows: Iterable[Iterable[object]]) -> N
 
 
 def say(message: str) -> None:
+    """A line on stderr, never wrapped (so paths, fingerprints and names stay whole)."""
     if not _quiet:
-        err.print(message)
+        err.print(message, soft_wrap=True)
 
 
 def emit_json(data) -> None:

@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_outputs(tmp_path_factory):
-    """Tests never write into the checkout's build/ or archive/."""
+    """Tests never write into the checkout's build/, archive/ or keys/ (the signing key a seal creates)."""
     base = tmp_path_factory.mktemp("kjhdz")
-    old = {k: os.environ.get(k) for k in ("KJHDZ_BUILD", "KJHDZ_ARCHIVE")}
+    old = {k: os.environ.get(k) for k in ("KJHDZ_BUILD", "KJHDZ_ARCHIVE", "KJHDZ_KEYS", "KJHDZ_SIGNING_P12")}
     os.environ["KJHDZ_BUILD"] = str(base / "build")
     os.environ["KJHDZ_ARCHIVE"] = str(base / "archive")
+    os.environ["KJHDZ_KEYS"] = str(base / "keys")
+    os.environ.pop("KJHDZ_SIGNING_P12", None)
     yield
     for k, v in old.items():
         if v is None:

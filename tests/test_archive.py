@@ -7,6 +7,7 @@ the module; tests that damage or re-seal the archive work on a copy of it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -395,3 +396,90 @@ def test_a_tampered_intake_report_is_refused(tmp_path, file, sha):
     with pytest.raises(MissingInputError) as info:
         _read_intake("summary", report)
     assert file in str(info.value)
+
+
+# --- signed seals ---------------------------------------------------------------------------------
+def test_every_rendition_is_signed_and_stays_pdfa_with_its_stamp(bag, records):
+    from kjhdz_docs.archive import sign
+
+    trusted = sign.trusted_fingerprints()
+    assert len(trusted) == 1                                       # the first seal made the key and trusted it
+    signed = 0
+    for r in records:
+        ren = rendition(r)
+        if ren is None:
+            continue
+        path = bag / ren["path"]
+        found = sign.check_pdf(path, trusted)
+        assert found.ok, (ren["path"], found.problem)
+        assert found.signer == "科学技术部 档案 归档封装签名" and found.fingerprint in trusted
+        assert found.signed_at and found.signed_at.endswith("+08:00")
+        unsigned = sign.unsigned_revision(path.read_bytes())
+        assert len(unsigned) < path.stat().st_size and path.read_bytes().startswith(unsigned)
+        assert stamp.inspect_pdf(path)["pdfa"] == "2B" and not stamp.inspect_pdf(path)["fonts_not_embedded"]
+        with pdfplumber.open(path) as after, pdfplumber.open(io.BytesIO(unsigned)) as before:
+            a, b = after.pages[0], before.pages[0]
+            assert a.extract_text() == b.extract_text() and a.extract_text()
+            assert len(a.curves + a.lines + a.rects) == len(b.curves + b.lines + b.rects) > 20   # 归档章 still drawn
+        assert r["电子签名"]["签名人"] == found.signer and found.fingerprint in r["电子签名"]["证书"]
+        assert [e["行为"] for e in r["业务"]][-2:] == ["签名", "归档"]
+        signed += 1
+    assert signed == 9
+    assert sign.check_bag(bag, trusted).ok
+    assert "Tag-Signature" in (bag / "bag-info.txt").read_text(encoding="utf-8")
+
+
+def test_unsigned_revision_is_the_pdf_before_signing(bag, records, tmp_path):
+    from kjhdz_docs.archive import sign
+
+    path = bag / rendition(records[0])["path"]
+    before = sign.unsigned_revision(path.read_bytes())
+    copy = tmp_path / "again.pdf"
+    copy.write_bytes(before)
+    assert sign.check_pdf(copy, sign.trusted_fingerprints()).problem.startswith("no signature")
+    sign.sign_pdf(copy, sign.load_signing_key(create=False))
+    assert sign.unsigned_revision(copy.read_bytes()) == before     # what determinism compares
+    assert copy.read_bytes() != path.read_bytes()                  # a real, new signing time and signature
+
+
+def test_verify_reports_the_signer(archive_env, capsys):
+    assert verify(2024, as_json=True) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)["bags"][0]
+    by_check = {c["check"]: c for c in report["checks"]}
+    assert by_check["pdf-signature"]["status"] == "pass" and by_check["pdf-signature"]["checked"] == 9
+    assert by_check["bag-signature"]["status"] == "pass"
+    assert by_check["timestamp"]["status"] == "not-run" and "TSA" in by_check["timestamp"]["reason"]
+    assert report["signatures"]["bag"]["signer"] == "科学技术部 档案 归档封装签名"
+    assert "科学技术部 档案 归档封装签名" in captured.err
+
+
+def test_bad_trusted_list_names_file_and_line(archive_env, tmp_path, monkeypatch):
+    from kjhdz_docs.archive import sign
+
+    monkeypatch.setenv(sign.KEYS_ENV, str(tmp_path))
+    (tmp_path / sign.TRUSTED).write_text("# ok\nnot-a-fingerprint  # typo\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        verify(2024)
+    assert str(tmp_path / sign.TRUSTED) in str(exc.value) and "line 2" in str(exc.value)
+
+
+def test_a_configured_key_that_is_missing_is_a_data_error(tmp_path, monkeypatch):
+    from kjhdz_docs.archive import sign
+
+    monkeypatch.setenv(sign.P12_ENV, str(tmp_path / "institution.p12"))
+    with pytest.raises(DataFileError) as exc:
+        sign.load_signing_key()
+    assert "institution.p12" in str(exc.value) and sign.P12_ENV in str(exc.value)
+
+
+def test_signatures_check_inside_a_running_event_loop(bag, records):
+    """pyHanko runs its own asyncio loop; verify is also called where one is running (playwright's sync API)."""
+    import asyncio
+
+    from kjhdz_docs.archive import sign
+
+    async def inside():
+        return sign.check_pdf(bag / rendition(records[0])["path"], sign.trusted_fingerprints())
+
+    assert asyncio.run(inside()).ok

@@ -6,8 +6,9 @@
    originals, the submissions (byte-identical, NFC names), the stage reports; PDF/A-2b renditions of
    every submitted workbook (one LibreOffice batch for the workbooks the intake read, one for the
    rejected ones, files that fail the intake's safety checks are never opened); every PDF stamped
-   with the 归档章 and its metadata; one DA/T 46 record per 件 in ``data/metadata/``.
-4. Bag it (sha256 + sha512), validate it in full, rename it to ``v<N>`` (never over an existing
+   with the 归档章 and its metadata, then signed (PAdES, :mod:`.sign`); one DA/T 46 record per 件 in
+   ``data/metadata/``.
+4. Bag it (sha256 + sha512), sign its tag manifest (detached CMS), validate it in full, rename it to ``v<N>`` (never over an existing
    version: the new one records which it supersedes), point ``<year>/latest`` at it, rebuild the index.
 """
 
@@ -32,6 +33,7 @@ from ..manifest import write_json
 from ..paths import archive_root
 from . import bag as bagging
 from . import index as archive_index
+from . import sign
 from .lock import archive_lock
 from .records import RETENTIONS, Member, Record, YearPlan, plan_year
 from .stamp import MM, StampCells, stamp_pdf
@@ -227,8 +229,10 @@ def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str,
 
 
 # --- the seal ---------------------------------------------------------------------------------------
-def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str) -> dict:
-    """Write the whole payload into ``staging`` (bag not yet made); returns the seal report."""
+def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str,
+            key: sign.SigningKey) -> dict:
+    """Write the whole payload into ``staging`` (bag not yet made); returns the seal report. Every stamped
+    PDF is signed (PAdES) before its record is written, so the record's sha256 is of the signed file."""
     for rec in plan.records:
         for m in rec.members:
             _copy(m, staging)
@@ -248,12 +252,17 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
                 orig_sha = sha256_of(staging / rec.original.path[len("data/"):])
                 described = stamp_record(plan, rec, source, staging, orig_sha)
                 pages, stamp = described["pages"], described["stamp"]
+                sign.sign_pdf(staging / rec.rendition_path[len("data/"):], key, location=plan.config.fonds_name)
                 if not stamp["placed"]:
                     unstamped.append(rec.code)
             elif rec.rendition_path:
                 failed.append({"档号": rec.code, "file": rec.original.name, "reason": note})
             meta = metadata_record(plan, rec, staging, version=version, supersedes=supersedes, pages=pages,
                                    stamp=stamp, rendition_note=note, today=today)
+            if pages is not None:
+                meta["电子签名"] = sign.describe(key)
+                meta["业务"].insert(-1, {"行为": "签名", "时间": today, "描述": "版式文件加 PAdES 电子签名（"
+                                     f"{key.subject}，证书 SHA-256 {key.fingerprint[:16]}…）"})
             write_json(staging / "metadata" / f"{rec.item:04d}.json", meta)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -268,10 +277,16 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         "intake_reports": {i.kind: f"data/reports/{i.stage}/{i.report_file.name}" for i in plan.intakes},
         "rejected": sorted(r.submission["file"] for r in subs if r.submission.get("status") == "rejected"),
         "renditions_missing": failed, "stamps_not_placed": unstamped,
-        "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION},
+        "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": _pyhanko_version()},
+        "signature": sign.describe(key),
     }
     write_json(staging / "reports" / SEAL_REPORT, report)
     return report
+
+
+def _pyhanko_version() -> str:
+    from importlib.metadata import version
+    return version("pyhanko")
 
 
 def _copy(m: Member, staging: Path) -> None:
@@ -300,6 +315,7 @@ def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
     }
     if report["supersedes"]:
         info["Supersedes"] = report["supersedes"]
+    info.update(sign.BAG_INFO)
     return info
 
 
@@ -308,6 +324,7 @@ def seal_year(year: int) -> int:
     the intake's finding: it is sealed with its reason and named in the closing table, not an error."""
     plan = plan_year(year)
     check_inputs(plan)
+    key = sign.signing_key_for_seal()
     root = archive_root()
     year_dir = root / str(year)
     with archive_lock(f"sealing {year}", root=root):
@@ -317,10 +334,11 @@ def seal_year(year: int) -> int:
         staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=year_dir))
         try:
             today = reproducible.today()
-            report = lay_out(plan, staging, version=version, supersedes=supersedes, today=today)
+            report = lay_out(plan, staging, version=version, supersedes=supersedes, today=today, key=key)
             _pause_for_drill("bagging")
             with console.status("bagging (sha256 + sha512) and validating"):
                 bagging.make_bag(staging, bag_info(plan, report))
+                sign.sign_bag(staging, key)
                 problems = bagging.validate(staging)
             if problems:
                 raise VerificationError(f"{year}: the new bag does not validate: "

@@ -1,6 +1,8 @@
 """``invoke verify``: 四性检测 (DA/T 70-2018) of the sealed bags.
 
-真实性 (authenticity): full BagIt validation; every file a record names has the sha256 and size its
+真实性 (authenticity): the signatures (:mod:`.sign`: every archival PDF's PAdES signature and the bag's
+detached signature over its tag manifest, against the certificates trusted in ``keys/trusted.txt``; the
+timestamp is reported as not run); full BagIt validation; every file a record names has the sha256 and size its
 metadata says; the PDF's 页数, 档号 and original sha256 match the record; 档号 follow the rule and are
 unique. 完整性 (integrity): record count, required fields, gap-free 件号, every file of every intake
 report present and byte-identical, every 件 with its content. 可用性 (usability): metadata parses,
@@ -26,17 +28,19 @@ from ..manifest import write_json
 from ..paths import archive_root
 from . import bag as bagging
 from . import index as archive_index
+from . import sign
 from .records import ArchiveConfig, Organization, bag_relpath
 from .seal import SEAL_REPORT, sha256_of
 from .stamp import inspect_pdf
 
 ASPECTS = ("真实性", "完整性", "可用性", "安全性")
 REPORTS = "reports"
-TAG_FILES = {"bagit.txt", "bag-info.txt", "fetch.txt"}
+TAG_FILES = {"bagit.txt", "bag-info.txt", "fetch.txt", sign.TAG_SIGNATURE}
 REQUIRED = ("档号", "全宗号", "年度", "保管期限", "件号", "题名", "责任者", "日期", "type", "files")
 OOXML_PARTS = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml", ".xlsm": "xl/workbook.xml"}
 NOT_RUN = {
     "antivirus": "未执行：本机无法更新 ClamAV 病毒库（freshclam 需联网）；移交前请用病毒库已更新的杀毒软件扫描整个包",
+    "timestamp": sign.NOT_RUN_TIMESTAMP,
     "verapdf": "未执行：veraPDF 在本环境不可得；PDF/A 仅核对了 PDF/A-2b 声明与字体嵌入，正式移交前请用 veraPDF 校验",
 }
 
@@ -50,6 +54,7 @@ class Check:
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     not_run: str | None = None
+    note: str | None = None
 
     @property
     def status(self) -> str:
@@ -60,7 +65,7 @@ class Check:
     def as_dict(self) -> dict:
         return {"aspect": self.aspect, "check": self.check, "title": self.title, "status": self.status,
                 "checked": self.checked, "problems": self.problems, "warnings": self.warnings,
-                "reason": self.not_run}
+                "reason": self.not_run, "note": self.note}
 
 
 class Checks:
@@ -88,6 +93,9 @@ class Checks:
 
 def _define_all(c: Checks) -> None:
     for aspect, check, title in (
+            ("真实性", "bag-signature", "包标签清单的电子签名（CMS 分离式签名，受信任证书）"),
+            ("真实性", "pdf-signature", "版式文件 PDF 的电子签名（PAdES，受信任证书）"),
+            ("真实性", "timestamp", "可信时间戳"),
             ("真实性", "bagit", "BagIt 完整校验（sha256、sha512 清单，文件齐全，无多余文件）"),
             ("真实性", "fixity", "元数据所列文件的 sha256 与大小"),
             ("真实性", "pdf-metadata", "PDF 内档号、页数、原始文件 sha256 与元数据一致"),
@@ -148,11 +156,21 @@ def _has_macros(path: Path) -> bool:
     return False
 
 
-def verify_bag(bag: Path, *, root: Path, index_entries: list[dict]) -> dict:
+def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dict[str, str] | None = None) -> dict:
     """Every check of one bag; returns its report (``ok`` False when anything failed)."""
     c = Checks()
     _define_all(c)
     rel_bag = bag.relative_to(root).as_posix()
+    trusted = sign.trusted_fingerprints() if trusted is None else trusted
+    signatures = {"bag": None, "pdfs": []}
+
+    found = sign.check_bag(bag, trusted)
+    signatures["bag"] = found.as_dict()
+    if found.ok:
+        c.ok("bag-signature")
+        c.items["bag-signature"].note = _signed_by(found)
+    else:
+        c.fail("bag-signature", sign.TAG_SIGNATURE, found.problem)
 
     for p in bagging.validate(bag):
         c.fail("bagit", p.path or "(bag)", f"{p.check}: {p.message}")
@@ -213,7 +231,7 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict]) -> dict:
             c.fail("code-unique", rel, f"档号 {code} is used by {codes[code]} records")
         else:
             c.ok("code-unique")
-        _check_files(c, bag, rel, r)
+        _check_files(c, bag, rel, r, trusted, signatures)
 
     # 完整性: every intake-report file present and byte-identical
     for kind, report_rel in sorted((seal.get("intake_reports") or {}).items()):
@@ -259,14 +277,31 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict]) -> dict:
         info = bagging.info(bag)
     except Exception:                                    # a broken bag is reported by the bagit check
         pass
+    signers = sorted({(s["signer"], s["fingerprint"]) for s in signatures["pdfs"] if s.get("ok")})
+    if signers:
+        c.items["pdf-signature"].note = "；".join(f"{n}（证书 SHA-256 {fp}）" for n, fp in signers)
+        checks = [x.as_dict() for x in c.items.values()]
     return {"bag": rel_bag, "year": int(bag.parent.name), "version": bag.name, "ok": not failures,
-            "external_identifier": info.get("External-Identifier"),
+            "external_identifier": info.get("External-Identifier"), "signatures": signatures,
             "aspects": {a: ("fail" if any(x["status"] == "fail" for x in checks if x["aspect"] == a) else "pass")
                         for a in ASPECTS},
             "checks": checks, "failures": failures}
 
 
-def _check_files(c: Checks, bag: Path, rel: str, r: dict) -> None:
+def _signed_by(found: sign.SignatureCheck) -> str:
+    return f"签名人 {found.signer}，签名时间 {found.signed_at or '未记录'}，证书 SHA-256 {found.fingerprint}"
+
+
+def _check_signature(c: Checks, path: Path, name: str, trusted: dict[str, str], signatures: dict) -> None:
+    found = sign.check_pdf(path, trusted)
+    signatures["pdfs"].append({"file": name, **found.as_dict()})
+    if found.ok:
+        c.ok("pdf-signature")
+    else:
+        c.fail("pdf-signature", name, found.problem)
+
+
+def _check_files(c: Checks, bag: Path, rel: str, r: dict, trusted: dict[str, str], signatures: dict) -> None:
     files = r.get("files") or []
     roles = {f.get("role") for f in files}
     if not roles & {"original", "submission"}:
@@ -289,6 +324,8 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict) -> None:
         as_submitted = f["role"] in ("submission", "companion")
         if suffix == ".pdf":
             _check_pdf(c, path, f, r, as_submitted=as_submitted, record_rel=rel)
+            if f["role"] == "rendition":
+                _check_signature(c, path, f["path"], trusted, signatures)
         elif suffix in OOXML_PARTS and not as_submitted:
             why = _office_problem(path)
             c.fail("office-opens", f["path"], why) if why else c.ok("office-opens")
@@ -364,9 +401,10 @@ def verify(year: int | None = None, as_json: bool = False) -> int:
         raise MissingInputError(f"{root}: no sealed {'year' if year is None else year} to verify",
                                 hint=f"seal it first: invoke archive --year {year or 2024}")
     entries = archive_index.load_index(root)
+    trusted = sign.trusted_fingerprints()
     reports = []
     for bag in console.progress(bags, "四性检测"):
-        report = verify_bag(bag, root=root, index_entries=entries)
+        report = verify_bag(bag, root=root, index_entries=entries, trusted=trusted)
         write_json(report_path(root, report["year"], report["version"]), report)
         reports.append(report)
     _print(reports)
@@ -386,9 +424,14 @@ def _print(reports: list[dict]) -> None:
     label = {"pass": "通过", "fail": "未通过", "warn": "通过（有提示）", "not-run": "未执行"}
     for r in reports:
         rows = [(x["aspect"], x["title"], label[x["status"]], x["checked"] or "",
-                 x["reason"] or "; ".join(f"{p['file']}: {p['message']}" for p in (x["problems"] or x["warnings"])[:3])
+                 x["reason"] or (x.get("note") if not (x["problems"] or x["warnings"]) else None) or "; ".join(f"{p['file']}: {p['message']}" for p in (x["problems"] or x["warnings"])[:3])
                  + (f" …（共 {len(x['problems'] or x['warnings'])} 处）" if len(x["problems"] or x["warnings"]) > 3 else ""))
                 for x in r["checks"]]
         verdict = "通过" if r["ok"] else "未通过"
         console.table(f"四性检测 {r['bag']}（{r.get('external_identifier') or ''}）：{verdict}",
                       ["四性", "检测项", "结果", "检测数", "说明"], rows)
+        bag_sig = (r.get("signatures") or {}).get("bag") or {}
+        if bag_sig.get("fingerprint"):
+            console.say(f"{r['bag']} 签名人：{bag_sig['signer']}；签名时间：{bag_sig.get('signed_at') or '未记录'}；"
+                        f"证书 SHA-256：{bag_sig['fingerprint']}（"
+                        + ("受信任" if bag_sig.get("trusted") else "不在受信任证书清单中") + "）")

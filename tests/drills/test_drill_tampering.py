@@ -111,3 +111,116 @@ def test_edited_index_entry_is_detected_and_reindex_repairs_only_the_index(archi
     assert snapshot(archive / "2024") == bags
     assert verify(2024) == 0
     assert next(e for e in archive_index.load_index(archive) if e["件号"] == 1)[field] != value
+
+
+# --- the forger: edit a PDF, fix its record, let bagit recompute every manifest, reindex ----------------
+PDF = "data/documents/0003/summary.pdf"
+
+
+def _forge(bag, rel, data: bytes) -> None:
+    """What a forger with write access to the archive folder does after changing ``rel``."""
+    import hashlib
+
+    import bagit
+
+    (bag / rel).write_bytes(data)
+    for name, record in _records(bag).items():
+        for f in record["files"]:
+            if f["path"] == rel:
+                f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
+                (bag / "data" / "metadata" / name).write_text(json.dumps(record, ensure_ascii=False, indent=2,
+                                                                         sort_keys=True) + "\n", encoding="utf-8")
+    bagit.Bag(str(bag)).save(manifests=True)
+    assert bagit.Bag(str(bag)).is_valid()                 # the checksums alone now say nothing is wrong
+    assert reindex() == 0
+
+
+def _edited_pdf(path) -> bytes:
+    """The PDF with a changed page (the forger's edit), saved by pikepdf as any PDF tool would."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        pdf.pages[0].contents_add(pikepdf.Stream(pdf, b"q 1 0 0 RG 100 100 200 20 re S Q"), prepend=False)
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def _edited_unsigned(path) -> bytes:
+    """The forger strips the signature: the unsigned revision, edited."""
+    import io
+
+    import pikepdf
+
+    from kjhdz_docs.archive.sign import unsigned_revision
+
+    with pikepdf.open(io.BytesIO(unsigned_revision(path.read_bytes()))) as pdf:
+        pdf.docinfo["/Title"] = "改过的题名"
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def _appended_update(path) -> bytes:
+    """The forger appends an incremental update after the signature (the signed bytes stay intact)."""
+    import io
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    w = IncrementalPdfFileWriter(io.BytesIO(path.read_bytes()), strict=False)
+    page = w.root["/Pages"]["/Kids"][0].get_object()
+    page["/Rotate"] = generic.NumberObject(90)
+    w.update_container(page)
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+FORGERIES = {"edited-and-resaved": (_edited_pdf, "broken signature"),
+             "signature-stripped": (_edited_unsigned, "no signature"),
+             "update-appended": (_appended_update, "broken signature")}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES, ids=list(FORGERIES))
+def test_forger_who_recomputes_every_checksum_fails_authenticity(archive, forgery):
+    bag = archive / "2024" / "v1"
+    edit, words = FORGERIES[forgery]
+    _forge(bag, PDF, edit(bag / PDF))
+    with pytest.raises(VerificationError) as info:
+        verify(2024)
+    report = json.loads((archive / "reports" / "verify-2024-v1.json").read_text(encoding="utf-8"))
+    assert report["aspects"]["真实性"] == "fail"
+    failed = {(f["file"], f["check"]): f["message"] for f in report["failures"]}
+    assert words in failed[(PDF, "pdf-signature")]
+    assert "broken signature" in failed[("tagmanifest-sha256.txt.p7s", "bag-signature")]
+    assert f"2024/v1/{PDF}: [真实性 pdf-signature] {words}" in str(info.value)
+    assert not [f for f in report["failures"] if f["check"] in ("bagit", "fixity")]   # the checksums were fixed
+
+
+def test_forger_who_resigns_with_a_key_of_their_own_fails(archive, tmp_path, monkeypatch):
+    from kjhdz_docs.archive import sign
+
+    bag = archive / "2024" / "v1"
+    trusted_before = sign.trusted_path().read_bytes()
+    monkeypatch.setenv(sign.P12_ENV, str(tmp_path / "forger.p12"))
+    sign.create_self_signed(tmp_path / "forger.p12")              # same subject as the ministry's own
+    forger = sign.load_signing_key(create=False)
+    assert forger.notes and "not in" in forger.notes[0]
+    forged = tmp_path / "forged.pdf"
+    forged.write_bytes(_edited_unsigned(bag / PDF))
+    sign.sign_pdf(forged, forger)
+    _forge(bag, PDF, forged.read_bytes())
+    sign.sign_bag(bag, forger)
+    monkeypatch.delenv(sign.P12_ENV)
+    assert sign.trusted_path().read_bytes() == trusted_before
+    with pytest.raises(VerificationError):
+        verify(2024)
+    report = json.loads((archive / "reports" / "verify-2024-v1.json").read_text(encoding="utf-8"))
+    failed = {(f["file"], f["check"]): f["message"] for f in report["failures"]}
+    assert failed[(PDF, "pdf-signature")].startswith(f"untrusted signer: certificate {forger.fingerprint}")
+    assert failed[("tagmanifest-sha256.txt.p7s", "bag-signature")].startswith("untrusted signer")
+    assert report["signatures"]["bag"]["signer"] == "科学技术部 档案 归档封装签名"   # a name proves nothing
+    assert len(failed) == 2
