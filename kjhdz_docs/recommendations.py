@@ -96,6 +96,14 @@ class Listed:
     online: bool
     dates: list[DateSpan]
     note: str | None = None         # how the county was recognised (an old name, a name missing from the table)
+    written: str | None = None      # the county as the row writes it, when that is an old name (郫县 for 郫都区)
+
+    @property
+    def place_shown(self) -> str:
+        """举办时间、地点 as printed in the list: verbatim, a renamed county's current name after it."""
+        a = self.activity
+        renamed = self.written and self.county and self.written != self.county and "更名" in (self.note or "")
+        return a.time_place + (f"（现{self.county}）" if renamed else "")
 
     def as_dict(self) -> dict:
         d = self.activity.as_dict()
@@ -233,7 +241,8 @@ def consolidate(activities: Iterable[Activity], roster_order: Sequence[str], wee
                 excluded.append(Excluded(len(excluded) + 1, a, reasons))
             else:
                 listed.append(Listed(len(listed) + 1, a, county, online, dates,
-                                     place.note if place is not None and county else None))
+                                     place.note if place is not None and county else None,
+                                     place.written if place is not None and county else None))
     return listed, excluded
 
 
@@ -379,7 +388,7 @@ def docx_context(year: int, week: tuple[dt.date, dt.date], listed: list[Listed],
     for x in listed:
         a = x.activity
         groups.setdefault(a.unit, []).append({"number": x.number, "name": a.name, "intro": a.intro,
-                                              "time_place": a.time_place, "unit": a.unit,
+                                              "time_place": x.place_shown, "unit": a.unit,
                                               "contact": a.contact})
     ordered = [{"unit": u, "activities": groups[u]} for u in unit_order(groups, roster_order)]
     annex = [{"number": x.number, "unit": x.activity.unit, "name": x.activity.name,

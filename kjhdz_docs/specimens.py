@@ -343,6 +343,16 @@ def with_sessions(activities: list[dict], every: int = 2) -> list[dict]:
     return out
 
 
+# (header text, sub-column text under it): one column, two columns, or two sub-columns under a merged header
+_HEAD_GROUPS = {
+    "time_place": {"one": [("举办时间、地点（地点精确到县级）", None)],
+                   "columns": [("举办时间", None), ("举办地点（精确到县级）", None)],
+                   "subcolumns": [("举办时间、地点（地点精确到县级）", "时间"), ("", "地点")]},
+    "contact": {"one": [("联系人及电话", None)], "columns": [("联系人", None), ("联系电话", None)],
+                "subcolumns": [("联系人及电话", "联系人"), ("", "电话")]},
+}
+
+
 def structured_recommendation_workbook(unit_text: str, activities: list[dict], *, year: int = 2024,
                                        time_place: str = "one", contact: str = "one", sessions: bool = False,
                                        footer: bool = False, blank_rows: bool = False, unit_in_title: bool = False,
@@ -366,19 +376,7 @@ def structured_recommendation_workbook(unit_text: str, activities: list[dict], *
         r += 1
     two_rows = "subcolumns" in (time_place, contact)
     head: list[tuple[str, str | None]] = [("序号", None), ("活动名称", None), ("活动简介（100字以内，方案可附后）", None)]
-    if time_place == "one":
-        head.append(("举办时间、地点（地点精确到县级）", None))
-    elif time_place == "columns":
-        head += [("举办时间", None), ("举办地点（精确到县级）", None)]
-    else:
-        head += [("举办时间、地点（地点精确到县级）", "时间"), ("", "地点")]
-    head.append(("推荐单位", None))
-    if contact == "one":
-        head.append(("联系人及电话", None))
-    elif contact == "columns":
-        head += [("联系人", None), ("联系电话", None)]
-    else:
-        head += [("联系人及电话", "联系人"), ("", "电话")]
+    head += _HEAD_GROUPS["time_place"][time_place] + [("推荐单位", None)] + _HEAD_GROUPS["contact"][contact]
     for c, (top, sub) in enumerate(head, 1):
         if top:
             ws.cell(r, c, top)

@@ -25,6 +25,11 @@ STYLED = {
     "上海市": ("上海市科学技术委员会", "seed_layout"),
     "中国科学院": ("中国科学院", "merged_unit"),
     "广西壮族自治区": ("广西", "title_rows"),
+    # table structures (kjhdz_docs.specimens.RECOMMENDATION_STRUCTURES)
+    "江苏省": ("江苏省科学技术厅", "two_row_header"),
+    "浙江省": ("浙江省科学技术厅", "merged_sessions_subcolumns"),
+    "北京市": ("北京市科学技术委员会", "everything"),
+    "天津市": ("天津市", "title_unit"),
 }
 HOSTILE = {
     "zip-bomb.xlsx": lambda p: sp.write_zip_bomb(p, megabytes=256),
@@ -46,8 +51,10 @@ def built(tmp_path_factory):
     inbox.mkdir()
     for unit, (written, style) in STYLED.items():
         count = 6 if unit == "河北省" else 3                    # 河北 sends one too many
-        sp.write_recommendations(inbox / f"{unit}-推荐表.xlsx", written, sp.sample_activities(unit, count),
-                                 style=style)
+        acts = sp.sample_activities(unit, count)
+        if sp.RECOMMENDATION_STRUCTURES.get(style, {}).get("sessions"):
+            acts = sp.with_sessions(acts)                       # the 1st and 3rd held twice (merged rows)
+        sp.write_recommendations(inbox / f"{unit}-推荐表.xlsx", written, acts, style=style)
     for name, write in HOSTILE.items():
         write(inbox / name)
     code = build_recommendations(2024, inbox=inbox, out=out)
@@ -72,12 +79,19 @@ def test_every_style_is_listed_under_its_unit(built):
         ("河北省", ["max-activities"])]
     expected = [a["name"] for a in sp.sample_activities("深圳市", 3)]
     assert [a["name"] for a in data["activities"] if a["unit"] == "深圳市"] == expected
+    for unit in ("江苏省", "浙江省", "北京市", "天津市"):               # every session and contact, nothing lost
+        acts = sp.sample_activities(unit, 3)
+        if unit in ("浙江省", "北京市"):
+            acts = sp.with_sessions(acts)
+        assert [(a["name"], a["time_place"], a["contact"]) for a in data["activities"] if a["unit"] == unit] == [
+            (a["name"], "；".join(f"{t}，{p}" for t, p in sp.sessions_of(a)), a["contact"]) for a in acts]
 
 
 def test_roster_order_and_docx_rows(built):
     _, data, out = built
     units = list(dict.fromkeys(a["unit"] for a in data["activities"]))
-    assert units == ["河北省", "山西省", "上海市", "广西壮族自治区", "深圳市", "中国科学院"]
+    assert units == ["北京市", "天津市", "河北省", "山西省", "上海市", "江苏省", "浙江省", "广西壮族自治区", "深圳市",
+                     "中国科学院"]
     doc = Document(str(out / "recommendations.docx"))
     numbered = rt.numbered_rows(rt.list_tables(doc))
     assert len(numbered) == len(data["activities"]) == data["counts"]["listed"]

@@ -238,3 +238,18 @@ def test_every_generated_activity_is_listed_once_or_flagged(tmp_path, case):
         act = next(a for a in acts if a["name"] == x.activity.name)
         assert x.activity.time_place == "；".join(f"{t}，{p}" for t, p in act["sessions"])
         assert x.activity.contact == act["contact"]
+
+
+def test_a_renamed_county_is_printed_by_its_current_name(tmp_path):
+    from kjhdz_docs.recommendations import docx_context, list_json
+
+    acts = sp.sample_activities("四川省", 1)
+    acts[0]["time_place"] = "2024年5月26日，四川省成都市郫县"
+    path = sp.write_recommendations(tmp_path / "a.xlsx", "四川省科学技术厅", acts)
+    listed, excluded = consolidate(read(path).activities, ORDER, *WEEK)
+    assert excluded == [] and listed[0].county == "郫都区" and listed[0].written == "郫县"
+    shown = docx_context(2024, WEEK, listed, [], None, ORDER)["list_tables"][0]["groups"][0]["activities"][0]
+    assert shown["time_place"] == "2024年5月26日，四川省成都市郫县（现郫都区）"
+    data = list_json(2024, WEEK, listed, [], None, None)["activities"][0]
+    assert (data["time_place"], data["county"]) == ("2024年5月26日，四川省成都市郫县", "郫都区")   # verbatim + current
+    assert data["note"] == "“郫县”已于2016年更名为郫都区，按现名认定"
