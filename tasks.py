@@ -11,20 +11,21 @@ from invoke import Exit, task
 
 
 def _run(call, *, quiet: bool = False, verbose: bool = False) -> None:
+    """Run one library call; its return value is the exit code. Every exception becomes its documented
+    exit code here (and only here): a typed error its own, a full disk 7, anything else 70 ("please report")."""
+    import os
+
     from kjhdz_docs import console
-    from kjhdz_docs.errors import NO_ROOM_ERRNOS, KjhdzError, exit_for
+    from kjhdz_docs.errors import exit_for, exit_message
 
     console.configure(quiet=quiet, verbose=verbose)
     try:
         code = call()
-    except KjhdzError as exc:
-        raise Exit(f"error: {exc}", code=exit_for(exc))
-    except OSError as exc:
-        if exc.errno in NO_ROOM_ERRNOS:
-            raise Exit(f"error: no space left on device ({exc.strerror}) while writing {exc.filename or ''}: "
-                       "free some space and run again (nothing half-written was published)",
-                       code=exit_for(exc))
+    except Exit:
         raise
+    except Exception as exc:   # noqa: BLE001 - the one place exceptions become exit codes
+        raise Exit(exit_message(exc, traceback=verbose or os.environ.get("KJHDZ_TRACEBACK") == "1"),
+                   code=exit_for(exc)) from None
     if code:
         raise Exit(code=int(code))
 

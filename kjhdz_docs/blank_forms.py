@@ -36,11 +36,42 @@ def statistics_file_name(year: int) -> str:
     return f"附件2-{forms.statistics_title(year)}.xlsx"
 
 
-def write_blank_forms(year: int, outdir: Path) -> list[Path]:
-    """Write 附件1 and 附件2 into ``outdir``; returns their paths (附件1 first)."""
+def write_blank_forms(year: int, outdir: Path, *, notice=None) -> list[Path]:
+    """Write the blank forms the year's notice attaches into ``outdir``, in the notice's order; returns
+    their paths. ``notice`` (a :class:`~kjhdz_docs.notice_data.NoticeData`) defaults to the year's
+    ``notice.yaml``. Each form carries the year and the 说明 of its attachment in the notice (for the
+    推荐表 without 说明: the year's own deadline)."""
+    from .notice_data import load_notice
+
     outdir = Path(outdir)
-    return [save_deterministic(recommendation_workbook(year), outdir / recommendation_file_name(year)),
-            save_deterministic(statistics_workbook(year), outdir / statistics_file_name(year))]
+    notice = notice or load_notice(year)
+    out = []
+    for a in notice.attachments:
+        if a.form == "recommendations":
+            wb = recommendation_workbook(year, notes=form_notes(year, a.form, notice))
+            out.append(save_deterministic(wb, outdir / recommendation_file_name(year)))
+        else:
+            wb = statistics_workbook(year, notes=form_notes(year, a.form, notice))
+            out.append(save_deterministic(wb, outdir / statistics_file_name(year)))
+    return out
+
+
+def form_notes(year: int, form: str, notice=None) -> tuple[str, ...]:
+    """The 说明 rows of a blank form of ``year``: the notes its attachment has in the notice (the very
+    text the notice prints), numbered; a 推荐表 without them says the year's own deadline. With no notice
+    data for the year, a 推荐表 says only the limit of activities and a 统计表 nothing."""
+    from .notice_data import load_notice, notice_path
+
+    if notice is None:
+        if not notice_path(year).exists():
+            return forms.recommendation_notes(None) if form == "recommendations" else ()
+        notice = load_notice(year)
+    attached = next((a for a in notice.attachments if a.form == form), None)
+    if attached is not None and attached.notes:
+        return forms.numbered_notes(attached.notes)
+    if form == "recommendations":
+        return forms.recommendation_notes(notice.deadline_of(form))
+    return ()
 
 
 def _title(ws: Worksheet, text: str, last_col: str) -> None:
@@ -71,7 +102,7 @@ def _protect(ws: Worksheet) -> None:
     ws.protection.formatRows = False
 
 
-def recommendation_workbook(year: int) -> Workbook:
+def recommendation_workbook(year: int, notes: tuple[str, ...] | None = None) -> Workbook:
     """附件1 推荐表: title, 推荐单位 line, the six columns, five activity rows, the notes."""
     wb = Workbook()
     ws = wb.active
@@ -115,7 +146,8 @@ def recommendation_workbook(year: int) -> Workbook:
                            showInputMessage=True)
     place.add(f"{place_col}{first}:{place_col}{end}")
     ws.add_data_validation(place)
-    for offset, note in enumerate(forms.recommendation_notes(year)):
+    notes = form_notes(year, "recommendations") if notes is None else notes
+    for offset, note in enumerate(notes):
         row = end + 1 + offset
         ws.cell(row, 1, note).font = Font(name=FANGSONG, size=11)
         ws.cell(row, 1).alignment = _LEFT
@@ -124,12 +156,12 @@ def recommendation_workbook(year: int) -> Workbook:
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"A{first}"
     _protect(ws)
-    _print_setup(ws, landscape=True, last_row=end + 2, last_col=last)
+    _print_setup(ws, landscape=True, last_row=end + len(notes), last_col=last)
     ws.print_title_rows = f"{header}:{header}"
     return wb
 
 
-def statistics_workbook(year: int) -> Workbook:
+def statistics_workbook(year: int, notes: tuple[str, ...] | None = None) -> Workbook:
     """附件2 统计表: title, 地方/部门 line, one row per indicator (group labels merged on the left)."""
     wb = Workbook()
     ws = wb.active
@@ -170,6 +202,12 @@ def statistics_workbook(year: int) -> Workbook:
     for group, rows in groups.items():
         ws.cell(rows[0], 1, group).alignment = _WRAP
         ws.merge_cells(start_row=rows[0], start_column=1, end_row=rows[-1], end_column=1)
+    notes = form_notes(year, "statistics") if notes is None else notes
+    for note in notes:
+        ws.cell(row, 1, note).font = Font(name=FANGSONG, size=11)
+        ws.cell(row, 1).alignment = _LEFT
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+        row += 1
     ws.add_data_validation(integers)
     ws.add_data_validation(money)
     for col, width in zip("ABC", (26, 44, 18)):

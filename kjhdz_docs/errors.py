@@ -116,3 +116,36 @@ def exit_for(exc: BaseException) -> int:
     if isinstance(exc, OSError) and getattr(exc, "errno", None) in NO_ROOM_ERRNOS:
         return int(ExitCode.DISK_FULL)
     return int(ExitCode.INTERNAL)
+
+
+def exit_message(exc: BaseException, *, traceback: bool = False) -> str:
+    """What the user reads when a task ends with ``exc`` (goes with :func:`exit_for`).
+
+    A bug (any exception that is not a :class:`KjhdzError` or a full disk) is reported in one paragraph
+    with where it happened and "please report", never as a bare traceback; ``traceback=True`` (``--verbose``
+    or ``KJHDZ_TRACEBACK=1``) appends the full traceback for the report.
+    """
+    if isinstance(exc, KjhdzError):
+        return f"error: {exc}"
+    if isinstance(exc, OSError) and getattr(exc, "errno", None) in NO_ROOM_ERRNOS:
+        return (f"error: no space left on device ({exc.strerror}) while writing {exc.filename or ''}: "
+                "free some space and run again (nothing half-written was published)")
+    import traceback as tb
+
+    frames = tb.extract_tb(exc.__traceback__)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" at {_short_path(last.filename)}:{last.lineno} in {last.name}"
+    text = (f"internal error: {type(exc).__name__}: {exc}{where}\n"
+            "  → this is a bug in kjhdz-docs, not in your data: please report it with this output "
+            "(run again with --verbose or KJHDZ_TRACEBACK=1 to include the traceback)")
+    if traceback:
+        text += "\n" + "".join(tb.format_exception(exc)).rstrip()
+    return text
+
+
+def _short_path(filename: str) -> str:
+    marker = "kjhdz_docs/"
+    i = filename.rfind(marker)
+    return filename[i:] if i >= 0 else filename

@@ -7,6 +7,7 @@ readers, the summary report and the notice's attachment tables all read these de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,13 @@ def recommendation_title(year: int) -> str:
     return f"{year}年全国科技活动周特色群众性科技活动推荐表"
 
 
-def recommendation_notes(year: int, deadline: str = "4月15日") -> tuple[str, ...]:
-    return (f"说明：1. 请于{deadline}前将该表盖章扫描件及电子版反馈联系人邮箱。",
-            f"2. 各地方各相关部门推荐活动数量不超过{MAX_ACTIVITIES}项。")
+def recommendation_notes(deadline: date | None) -> tuple[str, ...]:
+    """The 推荐表's 说明 when the notice gives none: the year's own deadline (from ``notice.yaml``) and the
+    limit of activities; without a deadline (no notice data for the year) only the limit."""
+    lines = [f"请于{deadline.month}月{deadline.day}日前将该表盖章扫描件及电子版反馈联系人邮箱。"] if deadline else []
+    return numbered_notes([*lines, f"各地方各相关部门推荐活动数量不超过{MAX_ACTIVITIES}项。"])
+
+
+def numbered_notes(notes) -> tuple[str, ...]:
+    """「说明：1. …」, 「2. …」: a form's notes as its rows print them."""
+    return tuple(("说明：" if i == 1 else "") + f"{i}. {n}" for i, n in enumerate(notes, 1))

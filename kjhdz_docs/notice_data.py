@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,6 +26,16 @@ NOTICE_FILE = "notice.yaml"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 _NUMERALS = "一二三四五六七八九十"
+_BEFORE_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日前")
+TITLE_PT = 22                    # 2号, the title and the attachment titles
+TYPE_WIDTH_MM = 156.0
+PT_MM = 25.4 / 72
+
+
+def text_width_em(text: str) -> float:
+    """Printed width in ems: a full-width character 1, a half-width one (digits, Latin) 0.65 (measured:
+    the digits of the 小标宋 stand-in are 0.64 em wide)."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WFA" else 0.65 for c in text)
 
 
 def chinese_number(n: int) -> str:
@@ -134,20 +146,63 @@ class NoticeData(_Model):
     disclosure: Literal["主动公开", "依申请公开", "不予公开"]
     imprint: Imprint
 
-    @model_validator(mode="after")
-    def _consistent(self):
-        problems = []
+    def problems(self) -> list[str]:
+        """What contradicts itself across fields, each as ``field.path: message`` (empty when consistent)."""
+        out = []
         if self.doc_number.year != self.year:
-            problems.append(f"doc_number.year {self.doc_number.year} is not the notice's year {self.year}")
+            out.append(f"doc_number.year: {self.doc_number.year} is not the notice's year {self.year}")
         if not self.addressees.endswith("："):
-            problems.append("addressees must end with the full-width colon “：”")
+            out.append("addressees: must end with the full-width colon “：”")
         if not (self.note.startswith("（") and self.note.endswith("）")):
-            problems.append("note must be in full-width parentheses, e.g. （此件主动公开）")
+            out.append("note: must be in full-width parentheses, e.g. （此件主动公开）")
         if self.week.start.year != self.year:
-            problems.append(f"week.start {self.week.start} is not in {self.year}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+            out.append(f"week.start: {self.week.start} is not in {self.year}")
+        for name, day in (("recommendations", self.deadlines.recommendations),
+                          ("statistics", self.deadlines.statistics)):
+            if day.year != self.year:
+                out.append(f"deadlines.{name}: {day} is not in {self.year}")
+        if self.deadlines.recommendations > self.week.start:
+            out.append(f"deadlines.recommendations: {self.deadlines.recommendations} is after the week starts "
+                       f"({self.week.start}); the 推荐表 are needed before it")
+        if self.deadlines.statistics < self.week.end:
+            out.append(f"deadlines.statistics: {self.deadlines.statistics} is before the week ends ({self.week.end})")
+        if self.imprint.date.year != self.year:
+            out.append(f"imprint.date: {self.imprint.date} is not in {self.year}")
+        seen: dict[str, int] = {}
+        for i, a in enumerate(self.attachments):
+            if a.form in seen:
+                out.append(f"attachments[{i}].form: {a.form} is attached already as attachments[{seen[a.form]}]; "
+                           "each form is attached once")
+            seen.setdefault(a.form, i)
+            deadline = self.deadline_of(a.form)
+            for j, text in enumerate([a.title, *a.notes]):
+                where = f"attachments[{i}]." + ("title" if j == 0 else f"notes[{j - 1}]")
+                for y in {int(m) for m in re.findall(r"(\d{4})年", text)} - {self.year}:
+                    out.append(f"{where}: names the year {y}, the notice is for {self.year}")
+                for m in _BEFORE_DAY.finditer(text):
+                    month, day = int(m.group(1)), int(m.group(2))
+                    if (month, day) != (deadline.month, deadline.day):
+                        out.append(f"{where}: says {m.group(0)}, but deadlines.{a.form} is "
+                                   f"{deadline.month}月{deadline.day}日")
+        return out
+
+    def layout_warnings(self) -> list[str]:
+        """Lines that will not fit on one line when printed (``field.path: message``); not errors."""
+        out = []
+        for field, lines, size in [("title_lines", self.title_lines, TITLE_PT)] + [
+                (f"attachments[{i}].title_lines" if a.title_lines else f"attachments[{i}].title", a.lines, TITLE_PT)
+                for i, a in enumerate(self.attachments)]:
+            for k, line in enumerate(lines):
+                width = text_width_em(line) * size * PT_MM
+                if width > TYPE_WIDTH_MM + 0.05:
+                    where = f"{field}[{k}]" if field.endswith("lines") else field
+                    out.append(f"{where}: 「{line}」 is {width:.0f} mm wide in 2号 (the type area is "
+                               f"{TYPE_WIDTH_MM:.0f} mm, about {int(TYPE_WIDTH_MM / (size * PT_MM))} characters); "
+                               "it will wrap — break it into lines in the yaml where it should break")
+        return out
+
+    def deadline_of(self, form: str) -> dt.date:
+        return self.deadlines.recommendations if form == "recommendations" else self.deadlines.statistics
 
     # --- derived values other steps use --------------------------------------------------------------
     @property
@@ -218,13 +273,37 @@ def _field_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps (a date is parsed by the model, so ``2025-06-31`` is reported with
+    its field) and with duplicate keys refused (YAML would silently keep the last)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False):
+    keys = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key “{key}” appears twice in one mapping", key_node.start_mark)
+        keys.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def load_notice_file(path: Path) -> NoticeData:
     """Load and validate one notice data file."""
     path = Path(path)
     if not path.exists():
         raise DataFileError(path, ["the file does not exist (each year needs data/<year>/notice.yaml)"])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -234,13 +313,19 @@ def load_notice_file(path: Path) -> NoticeData:
     if not isinstance(raw, dict):
         raise DataFileError(path, ["the file must hold a mapping of fields (year, issuers, …)"])
     try:
-        return NoticeData.model_validate(raw)
+        data = NoticeData.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{_field_path(err['loc'])}: {msg}")
+            shown = err.get("input")
+            value = f" (the file says {shown!r})" if isinstance(shown, (str, int, float)) and err["loc"] else ""
+            problems.append(f"{_field_path(err['loc'])}: {msg}{value}")
         raise DataFileError(path, problems) from None
+    problems = data.problems()
+    if problems:
+        raise DataFileError(path, problems)
+    return data
 
 
 def load_notice(year: int) -> NoticeData:

@@ -32,7 +32,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
-from . import forms
+from . import blank_forms, forms
 from .workbooks import FIXED_TIME, save_deterministic, set_text_safe
 
 # --- data ------------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def recommendation_workbook(unit_text: str, activities: list[dict], *, year: int
         r += 1
     if merged_unit and len(activities) > 1:
         ws.merge_cells(start_row=first, start_column=c0 + 5, end_row=r - 1, end_column=c0 + 5)
-    for note in forms.recommendation_notes(year):
+    for note in blank_forms.form_notes(year, "recommendations"):
         ws.cell(r, c0 + 1, note)
         r += 1
     return wb

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kjhdz_docs import forms
-from kjhdz_docs.blank_forms import write_blank_forms
+from kjhdz_docs.blank_forms import form_notes, write_blank_forms
 
 FIXTURE = Path(__file__).parent / "fixtures" / "seed_notice_2024.txt"
 
@@ -54,7 +54,7 @@ def test_every_seed_label_of_the_recommendation_form(written, seed_text):
     cells = texts(written[0])
     wanted = [forms.recommendation_title(2024), forms.RECOMMENDATION_UNIT_LINE]
     wanted += [c.label for c in forms.RECOMMENDATION_COLUMNS] + [c.hint for c in forms.RECOMMENDATION_COLUMNS if c.hint]
-    wanted += list(forms.recommendation_notes(2024))
+    wanted += list(form_notes(2024, "recommendations"))
     for label in wanted:
         assert norm(label) in seed_text, label
         assert any(norm(label) in c for c in cells), label

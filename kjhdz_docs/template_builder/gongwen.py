@@ -179,8 +179,11 @@ def set_ppr(ppr, *, align: str | None = None, first_line: int | None = None, han
             left: int | None = None, right: int | None = None, line_pt: float | None = None,
             line_rule: str = "exact", before_pt: float | None = None, after_pt: float | None = None,
             snap_to_grid: bool | None = None, keep_next: bool | None = None,
-            outline_level: int | None = None, hanging_punctuation: bool | None = None) -> None:
+            outline_level: int | None = None, hanging_punctuation: bool | None = None,
+            keep_lines: bool | None = None) -> None:
     """Paragraph properties on a ``w:pPr``; indents in twips, spacing in pt."""
+    if keep_lines is not None:
+        _child(ppr, "w:keepLines").set(qn("w:val"), "1" if keep_lines else "0")
     if hanging_punctuation is not None:
         _child(ppr, "w:overflowPunct").set(qn("w:val"), "1" if hanging_punctuation else "0")
     if keep_next is not None:
@@ -387,6 +390,32 @@ def _set_theme_free(doc: DocumentObject) -> None:
         settings.append(lang)
     lang.set(qn("w:val"), "en-US")
     lang.set(qn("w:eastAsia"), LANG)
+
+
+def add_unnumbered_tail(doc: DocumentObject, condition: str) -> Paragraph:
+    """GB/T 9704 §7.5: a blank page before the 版记 page, and that 版记 page, carry no page number.
+
+    Call it where the unnumbered tail may begin, inside a ``{%p if condition %}`` block. The numbered
+    section then ends with a paragraph one twip high (returned), and what follows is a section starting
+    on a new page whose footers are empty. When ``condition`` is false that paragraph is not rendered
+    and the document's one section keeps its numbered footers: the last section's footer references
+    are Jinja expressions choosing between the two sets.
+    """
+    from docx.enum.section import WD_SECTION
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    body = doc.element.body
+    end = body.findall(qn("w:p"))[-1]                 # holds the numbered section's properties now
+    numbered = {ref.get(qn("w:type")): ref.get(qn("r:id"))
+                for ref in end.find(qn("w:pPr")).find(qn("w:sectPr")).findall(qn("w:footerReference"))}
+    for footer in (section.footer, section.even_page_footer):
+        footer.is_linked_to_previous = False
+    for ref in section._sectPr.findall(qn("w:footerReference")):
+        kind = ref.get(qn("r:id")), numbered[ref.get(qn("w:type"))]
+        ref.set(qn("r:id"), "{{ '%s' if %s else '%s' }}" % (kind[0], condition, kind[1]))
+    paragraph = Paragraph(end, doc._body)
+    set_ppr(end.get_or_add_pPr(), line_pt=0.05, snap_to_grid=False, keep_next=False)
+    return paragraph
 
 
 def add_section(doc: DocumentObject, *, landscape: bool = False):
@@ -610,7 +639,7 @@ def save(doc: DocumentObject, path: Path) -> Path:
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name.isupper()] + [
-    "add_page_numbers", "add_paragraph", "add_run", "add_section", "add_table", "enable_odd_even_footers",
+    "add_page_numbers", "add_paragraph", "add_unnumbered_tail", "add_run", "add_section", "add_table", "enable_odd_even_footers",
     "install_styles", "new_document", "page_break_before", "save", "add_tag", "add_tab_stop",
     "add_attachment_list", "repeat_header_row", "set_cell_margins", "set_cell_text",
     "set_cell_vertical_alignment", "set_exact_spacing", "set_paragraph_border", "set_ppr", "set_rpr",

@@ -2,14 +2,17 @@
 
 Placeholders the template declares (filled by :mod:`kjhdz_docs.notice`):
 
-- ``issuers`` (list of full organ names, lead organ first), ``doc_number``, ``title_lines``,
-  ``addressees``, ``body`` (list of ``{kind: p|h1|h2|item, text}``), ``contact`` (``{label, value}``),
-  ``attachments`` (``{title}`` in order, for the 附件说明), ``note`` (附注);
-- ``rec`` and ``stat``: the 推荐表 and 统计表 attachment pages (``label`` 附件N, ``title``, ``unit_line``,
-  ``notes``); their tables are built here from :mod:`kjhdz_docs.forms`;
+- ``mark``: the 发文机关标志 (``single``; ``text`` for one organ; ``names`` for several; run sizes in
+  half-points, line heights and cell widths in twips — computed by :func:`kjhdz_docs.notice.masthead`);
+- ``doc_number``, ``title_lines``, ``addressees``, ``body`` (list of ``{kind: p|h1|h2|item, text}``),
+  ``contact`` (``{label, value}``, kept together on one page), ``note`` (附注);
+- ``attachments``: in the data's order, each ``{label (附件N, or 附件 when alone), title, title_lines,
+  form, unit_line, notes}``; the 附件说明 lists them, then each gets its page, whose table is built here
+  from :mod:`kjhdz_docs.forms` (``form`` recommendations → 推荐表, statistics → 统计表);
 - ``imprint`` (``printer``, ``date``, ``copies_to``) and the 版记 placement: ``imprint_spacer``
   (twips of an empty exact-height paragraph that pushes the 版记 to the foot of the page) and
-  ``imprint_breaks`` (0, 1 or 2 page breaks before it: 2 leaves a blank page so the 版记 page is even).
+  ``imprint_breaks`` (0, 1 or 2 page breaks before it: 2 leaves a blank page so the 版记 page is even;
+  then the blank page and the 版记 page are a section of their own without page numbers, §7.5).
 """
 
 from __future__ import annotations
@@ -22,14 +25,8 @@ from docx.oxml.ns import qn
 from .. import forms
 from . import gongwen as g
 
-# 发文机关标志: organ names in 小标宋 at this size, "文件" beside them; widths fit 156 mm.
-MARK_NAME_PT = 30
-MARK_NAME_LINE_PT = 40
-MARK_NAME_CHARS = 8            # the longest organ name (中国科学技术协会)
-MARK_WORD_PT = 36
-MARK_GAP_MM = 8
-# empty space above the mark: its ink top sits 35 mm below the type area (72 mm from the paper top)
-MARK_SPACER_PT = 90
+# 发文机关标志: its sizes and widths are computed per notice (kjhdz_docs.notice.masthead) and filled
+# into the run sizes, line heights and cell widths below.
 # the red separator line, 4 mm below the 发文字号's ink
 RED_LINE_SIZE = 12             # 1/8 pt → 1.5 pt
 RED_LINE_SPACE_PT = 6
@@ -55,25 +52,56 @@ def _empty(container, n: int = 1, style: str = g.NORMAL):
         g.add_paragraph(container, "", style)
 
 
+def _jinja_attr(el, attr: str, expr: str) -> None:
+    el.set(qn(attr), "{{ %s }}" % expr)
+
+
+def _mark_run(paragraph, text: str, size_expr: str) -> None:
+    run = g.add_run(paragraph, text, size=30)
+    rpr = run._r.find(qn("w:rPr"))
+    for tag in ("w:sz", "w:szCs"):
+        _jinja_attr(rpr.find(qn(tag)), "w:val", size_expr)
+
+
+def _mark_line(paragraph, line_expr: str) -> None:
+    g.set_exact_spacing(paragraph, 40)
+    _jinja_attr(paragraph._p.find(qn("w:pPr")).find(qn("w:spacing")), "w:line", line_expr)
+
+
 def _issuer_mark(doc) -> None:
+    """发文机关标志 (GB/T 9704 §7.2.4): one organ → "name文件" on one line, centred; several → the names
+    stacked (lead organ first), each on one line and spread to the longest's width, "文件" to their right,
+    vertically centred on the block. Sizes and widths come from ``mark`` (kjhdz_docs.notice.masthead)."""
     spacer = _p(doc, "", g.NORMAL)
-    g.set_exact_spacing(spacer, MARK_SPACER_PT)
-    names_mm = MARK_NAME_CHARS * MARK_NAME_PT * PT_MM
-    word_mm = 2 * MARK_WORD_PT * PT_MM + MARK_GAP_MM
-    table = g.add_table(doc, [names_mm, word_mm], borders=False)
+    _mark_line(spacer, "mark.spacer_twips")
+    _tag(doc, "{%p if mark.single %}")
+    single = _p(doc, "", g.ISSUER_MARK)
+    g.set_ppr(single._p.get_or_add_pPr(), align="center")
+    _mark_run(single, "{{ mark.text }}", "mark.name_half_points")
+    _mark_line(single, "mark.name_line_twips")
+    _tag(doc, "{%p else %}")
+    table = g.add_table(doc, [100, 50], borders=False)
     g.set_cell_margins(table, left_mm=0, right_mm=0, top_mm=0, bottom_mm=0)
+    tbl = table._tbl
+    _jinja_attr(tbl.tblPr.find(qn("w:tblW")), "w:w", "mark.names_twips + mark.word_twips")
+    widths = ("mark.names_twips", "mark.word_twips")
+    for col, expr in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        _jinja_attr(col, "w:w", expr)
     left, right = table.rows[0].cells
+    for cell, expr in zip((left, right), widths):
+        _jinja_attr(cell._tc.get_or_add_tcPr().find(qn("w:tcW")), "w:w", expr)
     first = left.paragraphs[0]
     first._p.getparent().remove(first._p)
-    _tag(left, "{%p for name in issuers %}")
+    _tag(left, "{%p for name in mark.names %}")
     name = g.add_paragraph(left, "", g.ISSUER_MARK)
-    g.add_run(name, "{{ name }}", size=MARK_NAME_PT)
-    g.set_exact_spacing(name, MARK_NAME_LINE_PT)
+    _mark_run(name, "{{ name }}", "mark.name_half_points")
+    _mark_line(name, "mark.name_line_twips")
     _tag(left, "{%p endfor %}")
     word = g.set_cell_text(right, "", g.ISSUER_MARK, align="right")
-    g.add_run(word, "文件", size=MARK_WORD_PT)
-    g.set_exact_spacing(word, MARK_WORD_PT * 1.3)
+    _mark_run(word, "文件", "mark.word_half_points")
+    _mark_line(word, "mark.word_line_twips")
     g.set_cell_vertical_alignment(left, "center")
+    _tag(doc, "{%p endif %}")
 
 
 def _doc_number(doc) -> None:
@@ -101,16 +129,31 @@ def _body(doc) -> None:
     _p(doc, "{{ b.text }}", g.BODY)
     _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
-    _empty(doc, 1)
+    gap = _p(doc, "", g.NORMAL)
+    g.set_ppr(gap._p.get_or_add_pPr(), keep_next=True)
+    # the contact block stays on one page: every line but the last keeps with the next
     _tag(doc, "{%p for c in contact %}")
+    _tag(doc, "{%p if not loop.last %}")
+    kept = _p(doc, "{{ c.label }}：{{ c.value }}", g.BODY)
+    g.set_ppr(kept._p.get_or_add_pPr(), keep_next=True)
+    _tag(doc, "{%p else %}")
     _p(doc, "{{ c.label }}：{{ c.value }}", g.BODY)
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
 
 
 def _attachment_list(doc) -> None:
     """附件说明: "附件：1.XXX" indented 2 characters; "2." under "1."; wrapped names under the name."""
     _empty(doc, 1)
+    _tag(doc, "{%p if attachments|length == 1 %}")
+    only = _p(doc, "", g.ATTACHMENT_LIST)
+    g.add_run(only, "附件：")
+    g.add_run(only, "{{ attachments[0].title }}")
+    c = g.CHAR_TWIPS
+    g.set_ppr(only._p.get_or_add_pPr(), left=5 * c, hanging=3 * c)    # a wrapped name under the name
+    _tag(doc, "{%p else %}")
     g.add_attachment_list(doc, "attachments", "a.title")
+    _tag(doc, "{%p endif %}")
     _empty(doc, 1)
     _p(doc, "{{ note }}", g.NOTE)
 
@@ -152,7 +195,7 @@ def _row_height(row, mm: float) -> None:
 
 
 def _recommendation_page(doc) -> None:
-    _attachment_head(doc, "rec")
+    _attachment_head(doc, "att")
     cols = forms.RECOMMENDATION_COLUMNS
     table = g.add_table(doc, REC_WIDTHS, rows=1 + forms.MAX_ACTIVITIES)
     g.set_cell_margins(table, left_mm=1, right_mm=1, top_mm=0.5, bottom_mm=0.5)
@@ -165,11 +208,11 @@ def _recommendation_page(doc) -> None:
             text = str(n) if col.id == "seq" else (col.hint if n == 1 else "")
             g.set_cell_text(cell, text, g.TABLE_TEXT)
     _empty(doc, 1, g.NORMAL)
-    _notes(doc, "rec")
+    _notes(doc, "att")
 
 
 def _statistics_page(doc) -> None:
-    _attachment_head(doc, "stat")
+    _attachment_head(doc, "att")
     rows = forms.INDICATORS
     table = g.add_table(doc, STAT_WIDTHS, rows=len(rows))
     g.set_cell_margins(table, left_mm=1.5, right_mm=1.5, top_mm=0.5, bottom_mm=0.5)
@@ -187,7 +230,18 @@ def _statistics_page(doc) -> None:
         end = max(i for i, ind in enumerate(rows) if ind.group == group)
         merged = table.cell(start, 0).merge(table.cell(end, 0))
         g.set_cell_text(merged, group, g.TABLE_TEXT)
-    _notes(doc, "stat")
+    _notes(doc, "att")
+
+
+def _attachment_pages(doc) -> None:
+    """The attachments in the data's order, each on its own page (附件N, or 附件 when it is the only one)."""
+    _tag(doc, "{%p for att in attachments %}")
+    _tag(doc, '{%p if att.form == "recommendations" %}')
+    _recommendation_page(doc)
+    _tag(doc, "{%p else %}")
+    _statistics_page(doc)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
 
 
 def _imprint(doc) -> None:
@@ -197,8 +251,9 @@ def _imprint(doc) -> None:
     date are placed 1 character in by tab stops.
     """
     _tag(doc, "{%p if imprint_breaks >= 2 %}")
-    blank = _p(doc, "", g.NORMAL)
-    g.page_break_before(blank)
+    # GB/T 9704 §7.5: the blank page and the 版记 page after it carry no page number
+    g.add_unnumbered_tail(doc, "imprint_breaks >= 2")
+    _p(doc, "", g.NORMAL)                  # the blank page (its section starts on a new page)
     _tag(doc, "{%p endif %}")
     spacer = _p(doc, "", g.NORMAL)
     ppr = spacer._p.get_or_add_pPr()
@@ -228,14 +283,20 @@ def _imprint(doc) -> None:
         if top:
             g.set_paragraph_border(line, "top", size=8)
         g.set_paragraph_border(line, "bottom", size=8)
+        return line
 
     _tag(doc, "{%p if imprint.copies_to %}")
-    copies = imprint_paragraph()
-    g.add_run(copies, "").add_tab()
+    # the first rule on a paragraph of its own, so that the 抄送 paragraph can be indented (a border
+    # spans only its paragraph's indents): "抄送：" 1 character in, wrapped lines after the colon (§7.4.2)
+    rule = imprint_paragraph()
+    g.set_ppr(rule._p.get_or_add_pPr(), line_pt=1)
+    g.set_paragraph_border(rule, "top", size=8)
+    copies = _p(doc, "", g.IMPRINT)
+    g.set_ppr(copies._p.get_or_add_pPr(), keep_next=True, keep_lines=True, snap_to_grid=False,
+              line_pt=IMPRINT_LINE_PT, left=4 * one, hanging=3 * one, right=one)
     g.add_run(copies, "抄送：{{ imprint.copies_to }}")
-    g.set_paragraph_border(copies, "top", size=8)
-    g.set_paragraph_border(copies, "bottom", size=6)
-    printer_line(top=False)
+    line = printer_line(top=False)
+    g.set_paragraph_border(line, "top", size=6)
     _tag(doc, "{%p else %}")
     printer_line(top=True)
     _tag(doc, "{%p endif %}")
@@ -248,7 +309,6 @@ def build(path: Path) -> Path:
     _title_and_addressees(doc)
     _body(doc)
     _attachment_list(doc)
-    _recommendation_page(doc)
-    _statistics_page(doc)
+    _attachment_pages(doc)
     _imprint(doc)
     return g.save(doc, path)
