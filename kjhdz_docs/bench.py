@@ -15,7 +15,7 @@ import time
 from . import console
 from .paths import ROOT
 
-SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_scale.py")
+SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_receive.py", "bench_scale.py")
 RESULT_PREFIX = "BENCH-RESULT "
 
 
@@ -42,6 +42,9 @@ def _summary(result: dict | None) -> str:
     if name == "scale":
         sizes = ", ".join(f"{s['units']} units {s['seconds']:.1f} s" for s in result["sizes"])
         return f"{sizes}; {result['per_unit_ms']:.1f} ms/unit; peak RSS {result['peak_rss_mb']:.0f} MB"
+    if name == "receive":
+        return (f"{result['messages']} messages in {result['seconds']:.1f} s ({result['ms_per_message']:.1f} ms each; "
+                f"target ≤ {result['target_s']:g} s per 1,000)")
     return f"{result['ratio']:.1f}× (target ≥ {result['target']:g}×) on {result['files']} files"
 
 

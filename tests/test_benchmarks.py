@@ -56,3 +56,9 @@ def test_scale_benchmark_builds_the_whole_cycle_and_measures_memory():
 def test_run_all_reports_a_script_that_fails(monkeypatch, tmp_path):
     monkeypatch.setattr(bench, "SCRIPTS", ("bench_missing.py",))
     assert bench.run_all(quick=True) == 1
+
+
+def test_receive_benchmark_prints_its_time():
+    out, result = _run("bench_receive.py")
+    assert "first receive:" in out and "target ≤ 10 s for 1,000 messages" in out
+    assert result["benchmark"] == "receive" and result["registered"] == result["filed"] == result["messages"] == 50
