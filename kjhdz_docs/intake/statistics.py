@@ -187,7 +187,8 @@ def read_statistics(grid: WorkbookGrid, roster: Roster, *, fallback_unit: Unit |
             continue
         number, rule, message = parse_number(value, ind)
         if rule:
-            out.problems.append(Problem(rule, message, sheet=sheet.name, cell=a1(r, c)))
+            out.problems.append(Problem(rule, message, sheet=sheet.name, cell=a1(r, c),
+                                        value=value.strip() if isinstance(value, str) else cell_text(value)))
         else:
             out.values[ind.id] = number
     if out.problems:
