@@ -216,9 +216,240 @@ def statistics_workbook(unit_text: str, values: dict | None = None, *, year: int
 
 def write_statistics(path: Path, unit_text: str, values: dict | None = None, *, style: str = "form",
                      mtime: float | None = None, **options) -> Path:
-    """Write a filled 统计表 (one of :data:`STATISTICS_STYLES`, options override it) to ``path``."""
+    """Write a filled 统计表 (one of :data:`STATISTICS_STYLES` or :data:`STATISTICS_LAYOUT_STYLES`, options
+    override it) to ``path``."""
+    if style in STATISTICS_LAYOUT_STYLES:
+        return write_statistics_layout(path, unit_text, values, mtime=mtime,
+                                       **(dict(STATISTICS_LAYOUT_STYLES[style]) | options))
     kwargs = dict(STATISTICS_STYLES[style]) | options
     return _save(statistics_workbook(unit_text, values, **kwargs), Path(path), mtime)
+
+
+# --- the 统计表 in the layouts and units of measure people really use ------------------------------------
+# (values left of the labels, a header row, a 序号 or 计量单位 column, money in 元 and people in 万人次 declared
+# in the cell / the label / the group header / a unit column / the header / a 单位 line, sub-region sheets,
+# formulas with cached results and float noise, 合计 rows, macros and external links). ``values`` are always
+# the true figures (万元, 人次); the builder writes them in the declared unit.
+STATISTICS_LAYOUT_STYLES: dict[str, dict] = {
+    "values_left": {"side": "left"},                                        # 数值 | 指标 (| 分组)
+    "header_row": {"header_row": True, "seq_col": True},                    # 序号 | 指标 | 数值 | 计量单位
+    "yuan_in_group": {"money_unit": "元", "money_decl": "group"},           # 活动经费投入数量（单位：元）
+    "yuan_in_label": {"money_unit": "元", "money_decl": "label"},           # 中央财政经费投入情况（元）
+    "yuan_in_column": {"money_unit": "元", "money_decl": "column", "header_row": True},   # 计量单位 column: 元
+    "yuan_in_header": {"money_unit": "元", "money_decl": "header", "header_row": True},   # 数值（元）
+    "yuan_in_cell": {"money_unit": "元", "money_decl": "cell"},             # '356000元', group header says 元 too
+    "yuan_line": {"money_unit": "元", "money_decl": "line"},                # 金额单位：元 above the table
+    "yuan_disagree": {"money_unit": "元", "money_decl": "cell",              # '356000元' under （单位：万元）
+                      "group_unit": {forms.FUNDING: "万元"}},
+    "yuan_column_disagree": {"money_unit": "元", "money_decl": "column",      # 计量单位 元 under （单位：万元）
+                             "group_unit": {forms.FUNDING: "万元"}},
+    "wan_people": {"people_unit": "万人次", "people_decl": "group"},        # 群众参与数量（单位：万人次）
+    "wan_people_cell": {"people_unit": "万人次", "people_decl": "cell"},    # '3.2万人次'
+    "sub_regions": {"sub_regions": (("石家庄市", "石家庄市"), ("唐山市", "唐山市")), "own_sheet": "全省汇总"},
+    "formula_noise": {"formulas": True},                                    # =SUM(…) cached 132.00000000000003
+    "subtotals": {"subtotals": True},                                       # 经费小计 / 人员小计 rows
+    "macros": {"macros": True},                                             # vbaProject.bin in a .xlsx
+    "external_link": {"external_link": True},                               # an externalLink part, cached values
+}
+
+_GROUP_WITH_UNIT = {forms.FUNDING: "活动经费投入数量（单位：{}）", forms.STAFF: "科普工作人员参与数量（单位：{}）",
+                    forms.PUBLIC: "科普活动群众参与数量（单位：{}）", forms.MEDIA: "宣传报道情况"}
+
+
+def _in_unit(value, unit: str):
+    """The true figure written in ``unit`` (元 = 万元 × 10,000, 万人次 = 人次 ÷ 10,000): int when whole."""
+    if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+        return value
+    d = Decimal(value)
+    d = d * 10000 if unit == "元" else (d / 10000 if unit == "万人次" else d)
+    d = d.normalize()
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 2024, side: str = "right",
+                            header_row: bool = False, seq_col: bool = False, title_rows: int = 0,
+                            money_unit: str = "万元", money_decl: str = "group", people_unit: str = "人次",
+                            people_decl: str = "group", formulas: bool = False, subtotals: bool = False,
+                            subtotal_error: dict | None = None, extra_cells: dict | None = None,
+                            unit_column: bool | None = None, group_unit: dict | None = None) -> dict[str, str]:
+    """Write one filled 统计表 into ``ws``; returns {A1 of a formula cell: its cached value} to patch in."""
+    from openpyxl.utils import get_column_letter
+
+    cached: dict[str, str] = {}
+    unit_column = unit_column if unit_column is not None else (money_decl == "column" or people_decl == "column"
+                                                             or header_row)
+    r = 1
+    for i in range(title_rows):
+        ws.cell(r, 1, ("附件2", None, "（本表由各地方、各部门填写）")[i % 3])
+        r += 1
+    ws.cell(r, 1, forms.statistics_title(year))
+    r += 1
+    ws.cell(r, 1, f"{forms.STATISTICS_UNIT_LABEL}：{unit_text}")
+    r += 1
+    if money_decl == "line" or people_decl == "line":
+        ws.cell(r, 4, "金额单位：元" if money_decl == "line" else "单位：万人次")
+        r += 1
+    # columns: [seq] group label value [unit]  (side right) or  [seq] value label group [unit] (side left)
+    col = 1
+    seq = col if seq_col else None
+    col += bool(seq_col)
+    if side == "right":
+        group_c, label_c, value_c = col, col + 1, col + 2
+    else:
+        value_c, label_c, group_c = col, col + 1, col + 2
+    unit_c = col + 3 if unit_column else None
+    if header_row:
+        if seq:
+            ws.cell(r, seq, "序号")
+        ws.cell(r, label_c, "指标")
+        head = "数值"
+        if money_decl == "header":
+            head = "数值（元）"
+        ws.cell(r, value_c, head)
+        if unit_c:
+            ws.cell(r, unit_c, "计量单位")
+        r += 1
+    groups: dict[str, list[int]] = {}
+    n = 0
+    for ind in forms.INDICATORS:
+        n += 1
+        money, people = ind.is_money, ind.unit == "人次" and ind.group == forms.PUBLIC
+        unit = money_unit if money else (people_unit if people else ind.unit)
+        decl = money_decl if money else (people_decl if people else None)
+        label = ind.label
+        if decl == "label" and unit != ind.unit:
+            label = f"{label}（{unit}）"
+        if seq:
+            ws.cell(r, seq, n)
+        if ind.group:
+            groups.setdefault(ind.group, []).append(r)
+            ws.cell(r, label_c, label)
+        else:
+            ws.cell(r, min(label_c, group_c), label)
+            ws.merge_cells(start_row=r, start_column=min(label_c, group_c), end_row=r, end_column=max(label_c, group_c))
+        value = values.get(ind.id)
+        if value is not None:
+            written = _in_unit(value, unit)
+            if decl == "cell" and unit != ind.unit and isinstance(written, (int, float)):
+                written = f"{written}{unit}"
+            cell = ws.cell(r, value_c)
+            if formulas and isinstance(value, int) and not isinstance(value, bool) and ind.is_integer and value >= 2:
+                # a formula whose cached result carries float noise, as Excel stores some sums
+                a, b = value // 2, value - value // 2
+                cell.value = f"={a}+{b}"
+                cached[f"{get_column_letter(value_c)}{r}"] = repr(float(value) + (value * 2.220446049250313e-16))
+            elif formulas and isinstance(value, Decimal) and ind.is_money and unit == "万元":
+                cell.value = f"={value}*3/3"
+                cell.number_format = "0.00"
+                cached[f"{get_column_letter(value_c)}{r}"] = repr(float(value) * (1 + 3e-16))
+            else:
+                set_text_safe(cell, written)
+        if unit_c:
+            ws.cell(r, unit_c, unit)
+        if extra_cells and ind.id in extra_cells:
+            offset, extra = extra_cells[ind.id]
+            ws.cell(r, value_c + offset, extra)
+        r += 1
+        if subtotals and ind.group and ind is [i for i in forms.INDICATORS if i.group == ind.group][-1] \
+                and ind.group in (forms.FUNDING, forms.STAFF):
+            rows_of = [i for i in forms.INDICATORS if i.group == ind.group]
+            total = sum((Decimal(values.get(i.id, 0)) for i in rows_of), Decimal(0))
+            total += Decimal((subtotal_error or {}).get(ind.group, 0))
+            ws.cell(r, label_c, "经费小计" if ind.group == forms.FUNDING else "人员小计")
+            groups[ind.group].append(r)
+            ws.cell(r, value_c, _in_unit(total if ind.is_money else int(total), unit))
+            if unit_c:
+                ws.cell(r, unit_c, unit)
+            r += 1
+    for group, rows in groups.items():
+        # the group header declares the unit the values are in, unless the form declares it elsewhere (then
+        # the header is written without a unit, as a re-made form would have it) or ``group_unit`` says otherwise
+        if group in (forms.FUNDING, forms.PUBLIC):
+            unit, decl = (money_unit, money_decl) if group == forms.FUNDING else (people_unit, people_decl)
+            said = (group_unit or {}).get(group, unit if decl in ("group", "cell") else None)
+            text = _GROUP_WITH_UNIT[group].format(said) if said else _GROUP_WITH_UNIT[group].split("（")[0]
+        else:
+            text = _GROUP_WITH_UNIT[group].format("人次")
+        ws.cell(rows[0], group_c, text)
+        ws.merge_cells(start_row=rows[0], start_column=group_c, end_row=rows[-1], end_column=group_c)
+        ws.cell(rows[0], group_c).alignment = Alignment(vertical="center", wrap_text=True)
+    return cached
+
+
+def write_statistics_layout(path: Path, unit_text: str, values: dict | None = None, *, year: int = 2024,
+                            cover_sheet: bool = False, sub_regions: tuple = (), own_sheet: str = "统计表",
+                            sub_region_values: dict | None = None, second_own: str | None = None,
+                            macros: bool = False, external_link: bool = False, dde: bool = False,
+                            mtime: float | None = None, **layout) -> Path:
+    """A 统计表 workbook in :func:`statistics_layout_sheet`'s layouts; ``sub_regions`` (sheet name, 地方/部门)
+    come before the unit's own sheet; ``second_own`` adds another sheet claiming the unit; formulas get their
+    cached results, and macros / an external link / a DDE formula are added to the package as Excel writes them."""
+    values = values if values is not None else {}
+    wb = Workbook()
+    ws = wb.active
+    if cover_sheet:
+        ws.title = "填报说明"
+        ws["A1"] = "填报说明：经费单位以表内标注为准。"
+        ws = wb.create_sheet(own_sheet)
+    else:
+        ws.title = own_sheet
+    cached = {}
+    sheets = []
+    for n, (name, unit) in enumerate(sub_regions):
+        sub = wb.create_sheet(name, n + int(cover_sheet))
+        statistics_layout_sheet(sub, unit, (sub_region_values or {}).get(name) or sample_values(unit), year=year, **layout)
+    for sheet in wb.worksheets:
+        sheets.append(sheet.title)
+    cached[ws.title] = statistics_layout_sheet(ws, unit_text, values, year=year, **layout)
+    if second_own:
+        other = wb.create_sheet(second_own)
+        statistics_layout_sheet(other, unit_text, values, year=year, **layout)
+    path = Path(path)
+    save_deterministic(wb, path)
+    if any(cached.values()) or macros or external_link or dde:
+        _patch_package(path, wb, cached, macros=macros, external_link=external_link, dde=dde)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def _patch_package(path: Path, wb: Workbook, cached: dict[str, dict[str, str]], *, macros: bool,
+                   external_link: bool, dde: bool) -> None:
+    """Write formulas' cached results into the sheet XML (openpyxl keeps none), and add the parts an .xlsm
+    renamed .xlsx, a workbook with an external link or a DDE formula carry."""
+    import re as _re
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    for index, sheet in enumerate(wb.worksheets, 1):
+        part = f"xl/worksheets/sheet{index}.xml"
+        xml = members[part].decode()
+        for ref, value in cached.get(sheet.title, {}).items():
+            xml = _re.sub(rf'(<c r="{ref}"[^>]*>(?:<f>[^<]*</f>))<v\s*/?>(?:</v>)?', rf"\g<1><v>{value}</v>", xml, count=1)
+        if dde and index == len(wb.worksheets):
+            xml = xml.replace("</sheetData>", '<row r="60"><c r="A60"><f>cmd|\' /C calc\'!A0</f><v>0</v></c></row>'
+                                              "</sheetData>")
+        members[part] = xml.encode()
+    if macros:
+        members["xl/vbaProject.bin"] = bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504
+        ct = members["[Content_Types].xml"].decode()
+        members["[Content_Types].xml"] = ct.replace(
+            "</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>').encode()
+        rels = members["xl/_rels/workbook.xml.rels"].decode()
+        members["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", (
+            '<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" '
+            'Target="vbaProject.bin"/></Relationships>')).encode()
+    if external_link:
+        members["xl/externalLinks/externalLink1.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<externalLink xmlns="http://schemas.openxmlformats.org/'
+            'spreadsheetml/2006/main"><externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships" r:id="rId1"><sheetNames><sheetName val="Sheet1"/></sheetNames></externalBook></externalLink>').encode()
+        members["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/relationships/externalLinkPath" Target="file:///D:/统计/各市汇总.xlsx" TargetMode="External"/>'
+            '</Relationships>').encode()
+    _write_zip(path, members)
 
 
 # --- the 推荐表 as people fill it --------------------------------------------------------------------
@@ -437,7 +668,7 @@ def structured_recommendation_workbook(unit_text: str, activities: list[dict], *
         ws.cell(r + 2, 2, "审核人")
         ws.cell(r + 2, 3, "李四")
         r += 3
-    for note in blank_forms.form_notes(year, "recommendations"):
+    for note in forms.recommendation_notes(year):
         ws.cell(r, 1, note)
         r += 1
     return wb

@@ -181,9 +181,11 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
         sub.status = Status.REJECTED
         sub.problems.append(Problem("too-large", "文件内容过大，无法读取；请删除多余内容后重新报送"))
         return sub
+    sub.warnings = list(grid.warnings)
     if kind is FormKind.STATISTICS:
         result = read_statistics(grid, roster, fallback_unit=fallback)
         sub.values = result.values
+        sub.flags = list(result.flags)
     else:
         result = read_recommendations(grid, roster, file=rel, fallback_unit=fallback)
         sub.activities = result.activities

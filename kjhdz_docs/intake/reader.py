@@ -100,11 +100,23 @@ class WorkbookGrid:
     path: Path
     format: str                        # xlsx | xls | ods
     sheets: list[Sheet]
+    warnings: tuple[str, ...] = ()     # macros, external links, DDE formulas (see :mod:`.safety`)
+    data: bytes | None = field(default=None, repr=False)   # the file's bytes, when the caller read them
 
     def formula_cells_without_value(self, sheet: str) -> set[tuple[int, int]]:
         if self.format != "xlsx":
             return set()   # .xls and .ods always store a formula's result
-        return formula_cells_without_value(self.path, sheet)
+        return formula_cells_without_value(self.data if self.data is not None else self.path, sheet)
+
+    def cell_details(self, sheet: str) -> dict[tuple[int, int], tuple[bool, str | None]]:
+        """(row, col) → (is a formula, number format code) of every cell of ``sheet`` that has a style or a
+        formula; .xlsx only (empty for .xls/.ods, whose values are taken as calamine gives them)."""
+        if self.format != "xlsx":
+            return {}
+        try:
+            return cell_details(self.data if self.data is not None else self.path, sheet)
+        except (zipfile.BadZipFile, KeyError, SafeET.ParseError, ValueError):
+            return {}
 
 
 class UnreadableWorkbook(UnsafeFile):
@@ -140,60 +152,23 @@ def read_workbook(path: Path, data: bytes | None = None) -> WorkbookGrid:
         raise UnreadableWorkbook("corrupt-file", f"工作表无法读取（{exc}），请用 Excel 或 WPS 另存为 .xlsx 后重新报送") from None
     finally:
         wb.close()
-    if sniffed.format == "ods" and not any(s.merged for s in sheets):
-        try:                      # calamine reports no merged cells for .ods: read them from content.xml
-            spans = ods_merged_ranges(io.BytesIO(data) if data is not None else path)
-        except (zipfile.BadZipFile, KeyError, SafeET.ParseError, ValueError, OSError):
-            spans = {}
-        for sheet in sheets:
-            sheet.merged = spans.get(sheet.name, [])
-    return WorkbookGrid(path, sniffed.format, sheets)
+    return WorkbookGrid(path, sniffed.format, sheets, sniffed.warnings, data)
 
 
-_NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+def _zip(source: Path | bytes) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
 
 
-def ods_merged_ranges(source) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
-    """Sheet name → merged ranges ((row, col), (last row, last col)), 0-based, of an .ods (``content.xml``:
-    ``table:number-rows-spanned`` / ``table:number-columns-spanned`` of each cell)."""
-    t = _NS_TABLE
-    out: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
-    with zipfile.ZipFile(source) as zf, zf.open("content.xml") as fh:
-        name, row = None, 0
-        for event, el in SafeET.iterparse(fh, events=("start", "end"), forbid_dtd=True):
-            if event == "start":
-                if el.tag == f"{t}table":
-                    name, row = el.get(f"{t}name"), 0
-                    out.setdefault(name, [])
-                continue
-            if el.tag == f"{t}table-row" and name is not None:
-                repeat = int(el.get(f"{t}number-rows-repeated", "1"))
-                col, spans = 0, []
-                for cell in el:
-                    rows = int(cell.get(f"{t}number-rows-spanned", "1"))
-                    cols = int(cell.get(f"{t}number-columns-spanned", "1"))
-                    if rows > 1 or cols > 1:
-                        spans.append((col, rows, cols))
-                    col += int(cell.get(f"{t}number-columns-repeated", "1"))
-                for k in range(min(repeat, 1000) if spans else 0):
-                    out[name].extend(((row + k, c), (row + k + rows - 1, c + cols - 1)) for c, rows, cols in spans)
-                row += repeat
-                el.clear()
-            elif el.tag == f"{t}table":
-                name = None
-    return out
-
-
-def formula_cells_without_value(path: Path, sheet_name: str) -> set[tuple[int, int]]:
+def formula_cells_without_value(path: Path | bytes, sheet_name: str) -> set[tuple[int, int]]:
     """(row, col) of every formula cell in ``sheet_name`` of an .xlsx that has no cached value."""
     return set(formula_texts(path, sheet_name))
 
 
-def formula_texts(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+def formula_texts(path: Path | bytes, sheet_name: str) -> dict[tuple[int, int], str]:
     """(row, col) → formula (``=HYPERLINK(…)``) of every formula cell in ``sheet_name`` of an .xlsx that has
     no cached value."""
     out: dict[tuple[int, int], str] = {}
-    with zipfile.ZipFile(path) as zf:
+    with _zip(path) as zf:
         part = _sheet_part(zf, sheet_name)
         if part is None:
             return out
@@ -206,6 +181,41 @@ def formula_texts(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
                 is_ = el.find(f"{_NS_MAIN}is")
                 if f is not None and (v is None or v.text in (None, "")) and is_ is None and el.get("r"):
                     out[_parse_a1(el.get("r"))] = "=" + (f.text or "")
+                el.clear()
+    return out
+
+
+# the built-in number formats of SpreadsheetML (ECMA-376 §18.8.30) that matter for numbers
+BUILTIN_FORMATS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
+                   11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+                   39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0", 49: "@"}
+
+
+def cell_details(path: Path | bytes, sheet_name: str) -> dict[tuple[int, int], tuple[bool, str | None]]:
+    """(row, col) → (is a formula, number format code or None) for the styled or formula cells of a sheet."""
+    out: dict[tuple[int, int], tuple[bool, str | None]] = {}
+    with _zip(path) as zf:
+        part = _sheet_part(zf, sheet_name)
+        if part is None:
+            return out
+        xf_formats: list[str | None] = []
+        if "xl/styles.xml" in zf.namelist():
+            styles = SafeET.fromstring(zf.read("xl/styles.xml"), forbid_dtd=True)
+            custom = {int(n.get("numFmtId", "0")): n.get("formatCode", "")
+                      for n in styles.iter(f"{_NS_MAIN}numFmt")}
+            xfs = styles.find(f"{_NS_MAIN}cellXfs")
+            for xf in (xfs if xfs is not None else ()):
+                fid = int(xf.get("numFmtId", "0"))
+                xf_formats.append(custom.get(fid, BUILTIN_FORMATS.get(fid)))
+        with zf.open(part) as fh:
+            for _, el in SafeET.iterparse(fh, events=("end",), forbid_dtd=True):
+                if el.tag != f"{_NS_MAIN}c":
+                    continue
+                ref, style = el.get("r"), el.get("s")
+                formula = el.find(f"{_NS_MAIN}f") is not None
+                if ref and (formula or style):
+                    idx = int(style) if style and style.isdigit() else 0
+                    out[_parse_a1(ref)] = (formula, xf_formats[idx] if idx < len(xf_formats) else None)
                 el.clear()
     return out
 

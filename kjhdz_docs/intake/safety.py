@@ -62,6 +62,29 @@ class UnsafeFile(Exception):
 class Sniffed:
     container: str     # "zip" | "ole"
     format: str        # "xlsx" | "ods" | "xls"
+    warnings: tuple[str, ...] = ()   # macros, external links, DDE formulas: never run or resolved
+
+
+_DDE = re.compile(rb"<f\b[^>]*>[^<]*?[A-Za-z][\w.]*\|[^<]*!")
+_LINK_TARGET = re.compile(rb'Target="([^"]{1,300})"')
+
+
+def _active_content(names: set[str], found: dict[str, list[str]]) -> tuple[str, ...]:
+    """Warnings for a workbook that carries macros, external links or DDE formulas (read, never run)."""
+    out = []
+    macros = sorted(n for n in names if n.lower().endswith("vbaproject.bin"))
+    if macros:
+        out.append(f"工作簿含有宏（{macros[0]}），宏未运行，只读取单元格中保存的值；请核实数字，今后请另存为不含宏的 .xlsx")
+    links = sorted(n for n in names if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
+    if links:
+        targets = sorted(set(found.get("targets", [])))
+        named = f"，指向 {'、'.join(targets[:3])}" if targets else ""
+        out.append(f"工作簿含有 {len(links)} 个外部链接（{links[0]}{named}），链接未更新，使用文件中保存的计算结果；"
+                   "请核实这些数字，今后请将公式转换为数值后报送")
+    if found.get("dde"):
+        out.append(f"工作表含有 DDE 形式的公式（{'、'.join(sorted(set(found['dde']))[:3])}），未执行，使用文件中保存的结果；"
+                   "请删除这类公式后报送")
+    return tuple(out)
 
 
 def sniff(path: Path, data: bytes | None = None) -> Sniffed:
@@ -99,8 +122,9 @@ def _ole_is_encrypted(path: Path) -> bool:
     return False
 
 
-def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> None:
-    """Refuse zip bombs, lying zips, DTD/entity declarations and encrypted ODS; bounded memory.
+def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> tuple[str, ...]:
+    """Refuse zip bombs, lying zips, DTD/entity declarations and encrypted ODS; bounded memory. Returns the
+    warnings of :func:`_active_content` (macros, external links, DDE formulas are reported, never run).
 
     The file (at most :data:`MAX_FILE_BYTES`) is read once; every member is inflated from it with
     zlib in :data:`CHUNK` steps (``max_length``), so no member can grow past the caps in memory.
@@ -135,21 +159,29 @@ def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> No
             raise UnsafeFile("not-a-workbook", "文件是压缩包但不是 Excel 工作簿（可能是改了扩展名的 Word 文档或 zip），"
                                                "请另存为 .xlsx 后重新报送")
         total = 0
+        found: dict[str, list[str]] = {}
         for info in infos:
-            seen, head = _inflate_checked(data, info, MAX_TOTAL_INFLATED - total)
+            seen, head = _inflate_checked(data, info, MAX_TOTAL_INFLATED - total, found)
             total += seen
             if info.filename == "META-INF/manifest.xml" and b"encryption-data" in head:
                 raise UnsafeFile("password-protected", "工作簿设置了打开密码，无法读取；请取消密码后重新报送")
+            lower = info.filename.lower()
+            if lower.startswith("xl/externallinks/_rels/"):
+                found.setdefault("targets", []).extend(t.decode("utf-8", "replace") for t in _LINK_TARGET.findall(head))
+        return _active_content(names, found)
 
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 
 
-def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[int, bytes]:
+def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int,
+                     found: dict[str, list[str]] | None = None) -> tuple[int, bytes]:
     """Inflate one member in bounded steps; refuse it past its declared size or the budget, or on a DTD.
+    A worksheet's DDE-style formulas are recorded in ``found["dde"]``.
 
     Returns the inflated size and its first chunk.
     """
+    sheet = found is not None and info.filename.lower().startswith("xl/worksheets/")
     if info.flag_bits & 0x1:
         raise UnsafeFile("password-protected", "工作簿内容已加密，无法读取；请取消密码后重新报送")
     off = info.header_offset
@@ -184,6 +216,8 @@ def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[i
                                            "可能是恶意文件，拒绝读取；请用 Excel 或 WPS 重新另存后报送")
         if not inflater.eof or len(out) != info.file_size or zlib.crc32(out) != info.CRC:
             raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename} 不完整或校验不符），请重新导出后报送")
+        if sheet and b"|" in out and _DDE.search(out):
+            found.setdefault("dde", []).append(info.filename)
         return len(out), out
     seen, tail, crc, head = 0, b"", 0, b""
     try:
@@ -201,12 +235,14 @@ def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[i
                                              "拒绝读取；请重新导出后报送")
             crc = zlib.crc32(chunk, crc)
             head = head or chunk
+            if sheet and b"|" in chunk and _DDE.search(tail + chunk):
+                found.setdefault("dde", []).append(info.filename)
             if scan:
                 window = tail + chunk
                 if _declares_dtd(window, _looks_utf16(head)):
                     raise UnsafeFile("xml-entity", f"{info.filename} 含有 DTD/实体声明（<!DOCTYPE/<!ENTITY），"
                                                    "可能是恶意文件，拒绝读取；请用 Excel 或 WPS 重新另存后报送")
-                tail = window[-_OVERLAP:]
+                tail = window[-max(_OVERLAP, 256):]
     except zlib.error as exc:
         raise UnsafeFile("corrupt-file", f"文件已损坏（{info.filename}：{exc}），请重新导出后报送") from None
     if (inflater is not None and not inflater.eof) or seen != info.file_size or crc != info.CRC:
@@ -219,5 +255,7 @@ def check_file(path: Path, data: bytes | None = None) -> Sniffed:
     raises :class:`UnsafeFile` otherwise."""
     kind = sniff(path, data)
     if kind.container == "zip":
-        check_zip(path, fmt=kind.format, data=data)
+        warnings = check_zip(path, fmt=kind.format, data=data)
+        if warnings:
+            return Sniffed(kind.container, kind.format, warnings)
     return kind

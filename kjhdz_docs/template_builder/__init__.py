@@ -16,7 +16,6 @@ TEMPLATES_BUILT = {
     "notice.docx": ".notice",
     "recommendations.docx": ".recommendations",
     "summary.docx": ".summary",
-    "letter.docx": ".letter",
 }
 
 
