@@ -95,11 +95,11 @@ def verify(c, year=None, json=False, quiet=False):
     _run(lambda: run(int(year) if year else None, as_json=json), quiet=quiet)
 
 
-@task(help={"text": "words in the title", "year": "year", "dh": "档号 (or its beginning)",
+@task(help={"text": "words in the 题名 or the full text of the 件 (ranked, with a snippet)", "year": "year", "dh": "档号 (or its beginning)",
             "number": "文件编号 (发文字号)", "unit": "unit (责任者)", "type": "record type",
             "json": "print matches as JSON"})
 def search(c, text=None, year=None, dh=None, number=None, unit=None, type=None, json=False):
-    """Search the archive index."""
+    """Search the archive: 题名 and full text of every sealed year, 档号, 文件编号, unit, type."""
     from kjhdz_docs.archive.search import search as run
 
     _run(lambda: run(text=text, year=int(year) if year else None, dh=dh, number=number, unit=unit,

@@ -26,9 +26,12 @@ from kjhdz_docs.model import FormKind, IntakeReport, Status, Submission
 
 YEAR = 2024
 NFD_NAME = unicodedata.normalize("NFD", "统计表-Café修订.xlsx")
+# an activity 北京市 recommends: in its 推荐表's cells and in the 推荐清单's text
+ACTIVITY = "2024年北京市科技活动周·人工智能科普大篷车进社区"
+ACTIVITY_INTRO = "组织人工智能科普大篷车走进社区，邀请科研人员讲解机器学习与大模型的原理。"
 
 
-def _docx(path: Path, title: str, paragraphs: int = 12) -> Path:
+def _docx(path: Path, title: str, paragraphs: int = 12, extra: tuple[str, ...] = ()) -> Path:
     doc = Document()
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Mm(297), Mm(210)
@@ -36,11 +39,13 @@ def _docx(path: Path, title: str, paragraphs: int = 12) -> Path:
     doc.add_paragraph(title).runs[0].font.size = Pt(22)
     for i in range(paragraphs):
         doc.add_paragraph(f"第{i + 1}段　各地方、各部门要高度重视全国科技活动周工作，科学安排，精心组织。")
+    for text in extra:
+        doc.add_paragraph(text)
     doc.save(path)
     return path
 
 
-def _xlsx(path: Path, unit: str, rows: int = 6, title: str = "统计表") -> Path:
+def _xlsx(path: Path, unit: str, rows: int = 6, title: str = "统计表", activity: tuple[str, str] | None = None) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title
@@ -49,6 +54,9 @@ def _xlsx(path: Path, unit: str, rows: int = 6, title: str = "统计表") -> Pat
     for r in range(rows):
         ws.cell(4 + r, 1, f"指标{r + 1}")
         ws.cell(4 + r, 2, (r + 1) * 10)
+    if activity:
+        ws.cell(5 + rows, 1, activity[0])
+        ws.cell(5 + rows, 2, activity[1])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
@@ -66,7 +74,7 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
     rec_inbox.mkdir(parents=True)
     stat_inbox.mkdir(parents=True)
 
-    _xlsx(rec_inbox / "北京市-推荐表.xlsx", "北京市", title="推荐表")
+    _xlsx(rec_inbox / "北京市-推荐表.xlsx", "北京市", title="推荐表", activity=(ACTIVITY, ACTIVITY_INTRO))
     _xlsx(rec_inbox / "上海市-推荐表.xlsx", "", title="推荐表")
     (rec_inbox / "河北省-推荐表.xlsx").write_bytes(b"this is not a workbook, just text renamed\n" * 3)
     (rec_inbox / "北京市-盖章扫描件.pdf").write_bytes(b"%PDF-1.4\n% a scan stands in here\n%%EOF\n")
@@ -105,7 +113,8 @@ def make_tree(base: Path) -> Path:
     inboxes = make_inboxes(base)
 
     _docx(stages["notice"] / "notice.docx", "关于举办2024年全国科技活动周的通知")
-    _docx(stages["recommendations"] / "recommendations.docx", "2024年全国科技活动周特色群众性科技活动推荐清单")
+    _docx(stages["recommendations"] / "recommendations.docx", "2024年全国科技活动周特色群众性科技活动推荐清单",
+          extra=(f"1　{ACTIVITY}　{ACTIVITY_INTRO}　2024年5月26日，北京市海淀区　北京市",))
     _docx(stages["summary"] / "summary.docx", "2024年全国科技活动周总结报告", paragraphs=40)
     convert_to_pdf([(stages[s] / f"{s}.docx", stages[s] / f"{s}.pdf") for s in stages])
     blank = [_xlsx(stages["notice"] / n, "") for n in ("附件1-推荐表.xlsx", "附件2-统计表.xlsx")]

@@ -102,3 +102,37 @@ def test_verify_failure_shows_on_the_page(pages, browser, tmp_path, monkeypatch)
     tab.goto((copy / "2024" / "index.html").as_uri())
     assert "四性检测：未通过" in tab.inner_text("body")
     tab.close()
+
+
+def test_full_text_search_from_a_copied_folder(pages, browser, tmp_path):
+    """The archive copied elsewhere (a USB stick), opened as file://: typing an activity name finds the
+    推荐清单 (and the workbook that recommends it) with the activity's text; the index is loaded by
+    <script> elements from search/, nothing else is requested."""
+    from tests.archive_tree import ACTIVITY
+
+    root, _ = pages
+    usb = tmp_path / "usb" / "归档"
+    shutil.copytree(root, usb)
+    tab = browser.new_page()
+    requests, errors = [], []
+    tab.on("request", lambda r: requests.append(r.url))
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto((usb / "index.html").as_uri())
+    assert not tab.locator("#fulltext-results").is_visible()
+    tab.locator("#fulltext").press_sequentially(ACTIVITY[-9:], delay=20)            # typed: 人工智能科普大篷车进社区
+    rows = tab.locator("#fulltext-results tbody tr")
+    rows.first.wait_for(timeout=10_000)
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert len(texts) == 2 and "推荐清单" in texts[0] and "Z109-WS·2024-Y-KJB-0002" in texts[0]
+    assert all(ACTIVITY[-9:] in t for t in texts) and "北京市" in texts[1]
+    assert tab.locator("#fulltext-results tbody tr mark").first.inner_text() == ACTIVITY[-9:]
+    assert "全文检索：2 件" in tab.inner_text("#fulltext-info")
+    href = rows.first.locator("a.pdf").get_attribute("href")
+    assert href.endswith("recommendations.pdf")
+    assert (usb / unquote(href)).is_file()
+    tab.fill("#fulltext", "高度重视")                                               # words inside three PDFs
+    tab.wait_for_function("document.getElementById('fulltext-info').textContent.indexOf('3 件')>=0")
+    assert rows.count() == 3
+    assert errors == []
+    assert all(u.startswith(usb.as_uri()) for u in requests) and any(u.endswith("search/2024.js") for u in requests)
+    tab.close()

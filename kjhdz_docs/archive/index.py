@@ -17,6 +17,7 @@ from tinydb.storages import JSONStorage
 
 from .. import console
 from ..paths import archive_root
+from . import fulltext
 from .lock import archive_lock
 
 INDEX = "index.json"
@@ -96,7 +97,8 @@ def collect_entries(root: Path | None = None) -> list[dict]:
 
 
 def write_index(root: Path | None = None) -> int:
-    """Rebuild the index from the bags (the caller holds the archive lock); returns the entry count."""
+    """Rebuild the index from the bags, then the full-text index (:mod:`.fulltext`, ``archive/search/``) of the
+    latest versions (the caller holds the archive lock); returns the entry count."""
     root = root or archive_root()
     entries = collect_entries(root)
     tmp = root / f".{INDEX}.part"
@@ -105,6 +107,7 @@ def write_index(root: Path | None = None) -> int:
     db.insert_multiple(entries)
     db.close()
     os.replace(tmp, index_path(root))
+    fulltext.write_search_index(root, entries)
     return len(entries)
 
 
