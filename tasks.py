@@ -130,6 +130,29 @@ def build_all(c, year=2024, quiet=False, verbose=False):
     _run(lambda: run(int(year)), quiet=quiet, verbose=verbose)
 
 
+@task(help={"year": "the year", "form": "only this form: statistics or recommendations",
+            "json": "print the status as JSON on stdout",
+            "today": "the day the deadlines are counted from (YYYY-MM-DD; default: today, China time)",
+            "quiet": "print nothing but errors"})
+def status(c, year=2024, form=None, json=False, today=None, quiet=False):
+    """Where every roster unit stands with each form: state, received, sender, problems, letters, deadline."""
+    from kjhdz_docs.status import show_status as run
+
+    _run(lambda: run(int(year), form=form, as_json=json, today=today), quiet=quiet)
+
+
+@task(help={"year": "the year", "form": "only this form: statistics or recommendations",
+            "unit": "only this unit (any name the roster knows)",
+            "send": "send the drafts through SMTP (data/<year>/mail.yaml, KJHDZ_SMTP_PASSWORD), each letter once",
+            "today": "the letters' date (YYYY-MM-DD; default: today, China time)",
+            "quiet": "print nothing but errors", "verbose": "debug logging"})
+def letters(c, year=2024, form=None, unit=None, send=False, today=None, quiet=False, verbose=False):
+    """Write the 退回修改通知, 核实函, 催报通知 and 回执 (.docx, PDF, .eml draft); --send sends them."""
+    from kjhdz_docs.letters import write_letters as run
+
+    _run(lambda: run(int(year), form=form, unit=unit, send=send, today=today), quiet=quiet, verbose=verbose)
+
+
 @task
 def make_templates(c):
     """Regenerate the docxtpl templates in doc_templates/ from their builder."""

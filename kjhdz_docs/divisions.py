@@ -236,7 +236,7 @@ def _locate(text: str, hint: str | None) -> Place | None:
     text = unicodedata.normalize("NFKC", text)
     words = table.counties.keys() | table.old.keys() | table.provinces.keys() | table.prefectures.keys() \
         | table.bare.keys()
-    found = _scan(text, words, table.lengths)
+    found = _short_names_checked(text, _scan(text, words, table.lengths), table)
     mentioned_p = tuple(table.provinces[w] for _, _, w in found if w in table.provinces)
     mentioned_c = tuple(p for _, _, w in found if w in table.prefectures for p in table.prefectures[w])
     hinted = _hint_prefixes(hint)
@@ -294,6 +294,28 @@ def _locate(text: str, hint: str | None) -> Place | None:
         if word in table.provinces:
             return _place(table.provinces[word] + "0000", None, table)
     return None
+
+
+_AFTER_NAME = re.compile(r"$|[\s,，、;；。:：()（）/\-—~～至]")
+
+
+def _short_names_checked(text: str, found: list[tuple[int, int, str]], table: _Table) -> list[tuple[int, int, str]]:
+    """A prefecture's short name (长沙, 阿里) counts only after its own province, before one of its counties, or
+    standing alone (end, space, punctuation): "阿里巴巴园区" names no 阿里地区."""
+    out = []
+    for i, (start, end, word) in enumerate(found):
+        if word in table.prefectures and word not in table.prefecture_full:
+            prefixes = table.prefectures[word]
+            before = found[i - 1][2] if i else None
+            after = found[i + 1] if i + 1 < len(found) else None
+            ok = (before in table.provinces and any(p.startswith(table.provinces[before]) for p in prefixes)) \
+                or (after is not None and after[0] == end and after[2] in table.counties
+                    and any(c[:4] in prefixes for c in table.counties[after[2]])) \
+                or _AFTER_NAME.match(text, end) is not None
+            if not ok:
+                continue
+        out.append((start, end, word))
+    return out
 
 
 def _municipality(prefix2: str) -> bool:

@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     VERIFY_FAILED = 6         # 四性检测 found a problem
     DISK_FULL = 7             # no space left while writing
     MISSING_INPUT = 8         # a build output the step needs is not there yet
+    MAIL_FAILED = 9           # the mail server could not be reached, or refused the login or a message
     INTERNAL = 70
 
 
@@ -86,6 +87,12 @@ class VerificationError(KjhdzError):
     exit_code = ExitCode.VERIFY_FAILED
 
 
+class MailError(KjhdzError):
+    """The mail server could not be reached, or refused the login or a message."""
+
+    exit_code = ExitCode.MAIL_FAILED
+
+
 class DiskFullError(KjhdzError):
     exit_code = ExitCode.DISK_FULL
 
@@ -98,9 +105,13 @@ class Problem:
     message: str
     sheet: str | None = None
     cell: str | None = None
+    value: str | None = None        # the cell's content as the form shows it, when a cell is named
 
     def as_dict(self) -> dict:
-        return {"sheet": self.sheet, "cell": self.cell, "rule": self.rule, "message": self.message}
+        out = {"sheet": self.sheet, "cell": self.cell, "rule": self.rule, "message": self.message}
+        if self.value is not None:
+            out["value"] = self.value
+        return out
 
 
 @dataclass

@@ -38,6 +38,7 @@ class Activity:
     cells: dict[str, str] = field(default_factory=dict)      # field → its cell(s): name → B7, time → D7、D8
     formulas: dict[str, str] = field(default_factory=dict)   # field → the formula of a text cell without a value
     sessions: int = 1    # rows of the activity (one merged activity, one session a row)
+    numeric: dict[str, str] = field(default_factory=dict)    # field → a 时间 stored as a bare number (5.3)
 
     def as_dict(self) -> dict:
         d = {"unit": self.unit, "seq": self.seq, "name": self.name, "intro": self.intro,
@@ -49,6 +50,8 @@ class Activity:
             d["source"]["sessions"] = self.sessions
         if self.formulas:
             d["formulas"] = dict(self.formulas)
+        if self.numeric:
+            d["numeric"] = dict(self.numeric)
         return d
 
 

@@ -310,6 +310,8 @@ def load_notice_file(path: Path) -> NoticeData:
         raise DataFileError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
     except UnicodeDecodeError:
         raise DataFileError(path, ["not UTF-8 text"]) from None
+    except OSError as exc:
+        raise DataFileError(path, [f"cannot be read ({exc.strerror or exc})"]) from None
     if not isinstance(raw, dict):
         raise DataFileError(path, ["the file must hold a mapping of fields (year, issuers, …)"])
     try:
@@ -319,7 +321,8 @@ def load_notice_file(path: Path) -> NoticeData:
         for err in exc.errors():
             msg = err["msg"].removeprefix("Value error, ")
             shown = err.get("input")
-            value = f" (the file says {shown!r})" if isinstance(shown, (str, int, float)) and err["loc"] else ""
+            value = (f" (the file says {str(shown)[:40]!r})"
+                     if isinstance(shown, (str, int, float)) and not isinstance(shown, bool) and err["loc"] else "")
             problems.append(f"{_field_path(err['loc'])}: {msg}{value}")
         raise DataFileError(path, problems) from None
     problems = data.problems()

@@ -174,6 +174,11 @@ def check_row(a: Activity, *, year: int, week: tuple[dt.date, dt.date], county: 
                  "place", "time_place")
         else:
             flag("place-county", "地点未精确到县级：未写出区、县、县级市、旗等县级行政区", "place", "time_place")
+    for key, number in a.numeric.items():
+        flag("date-unreadable", f"举办时间保存为数字“{number}”，不是日期：Excel 不显示小数末尾的0（如6.10显示为6.1），"
+                                "无法确认是哪一天；请改为文字（如6月1日）或日期格式", key)
+    if a.numeric:
+        return reasons, online, []
     reading = read_dates(a.time_place, year, week)
     for bad in reading.invalid:
         flag("date-invalid", f"日期“{bad}”不存在", "time", "time_place")
@@ -250,7 +255,7 @@ def _cleaned(a: Activity) -> Activity:
     return Activity(unit=a.unit, seq=a.seq, name=clean_text(a.name), intro=clean_text(a.intro),
                     time_place=clean_text(a.time_place), contact=clean_text(a.contact),
                     source_file=a.source_file, sheet=a.sheet, row=a.row, cells=dict(a.cells),
-                    formulas=dict(a.formulas), sessions=a.sessions)
+                    formulas=dict(a.formulas), sessions=a.sessions, numeric=dict(a.numeric))
 
 
 # --- 轮值主场 ---------------------------------------------------------------------------------------------

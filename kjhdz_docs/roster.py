@@ -25,6 +25,7 @@ GROUPS = {"province": "省、自治区、直辖市", "city": "副省级城市", 
 # the usual spellings of a locality's 科技管理部门 and co-organisers, added to every province and city
 _AGENCY_SUFFIXES = ("科学技术厅", "科技厅", "科学技术委员会", "科委", "科学技术局", "科技局", "科技创新局",
                     "科学技术协会", "科协", "党委宣传部", "委宣传部")
+_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 _REMARK = re.compile(r"[(\[]?(?:盖章|公章|签章|章)[)\]]?$")
 
 
@@ -47,6 +48,7 @@ class Unit:
     group: str = ""                 # 省、自治区、直辖市 / 新疆生产建设兵团 / 计划单列市 / 副省级城市 / 中央部门
     province: str | None = None     # for a city: the province it lies in
     order: int = 0                  # position in the roster (national order)
+    email: str | None = None        # the unit's contact address (letters go there when no sender is known)
 
 
 @dataclass
@@ -151,8 +153,13 @@ def parse_roster(path: Path, year: int | None = None) -> Roster:
                 problems.append(f"units[{n}] {name}: alias {alias!r} also belongs to {owner[alias]}")
             owner.setdefault(alias, name)
         group = entry.get("group") or ("新疆生产建设兵团" if "兵团" in name else GROUPS[kind])
+        email = entry.get("email")
+        if email is not None and not (isinstance(email, str) and _EMAIL.fullmatch(email.strip())):
+            problems.append(f"units[{n}] {name}: email must be one address like kjhdz@example.org, not {email!r}")
+            email = None
         units.append(Unit(name=name, kind=kind, aliases=tuple(aliases), group=group,
-                          province=entry.get("province"), order=len(units)))
+                          province=entry.get("province"), order=len(units),
+                          email=email.strip() if email else None))
     names = {u.name for u in units}
     for u in units:
         if u.province and u.province not in names:

@@ -668,7 +668,7 @@ def structured_recommendation_workbook(unit_text: str, activities: list[dict], *
         ws.cell(r + 2, 2, "审核人")
         ws.cell(r + 2, 3, "李四")
         r += 3
-    for note in forms.recommendation_notes(year):
+    for note in blank_forms.form_notes(year, "recommendations"):
         ws.cell(r, 1, note)
         r += 1
     return wb

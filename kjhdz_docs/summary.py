@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +31,7 @@ from . import charts, cnnum, console, converter, fonts
 from .forms import INDICATORS, INDICATOR_BY_ID
 from .manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from .model import IntakeReport, Status, Submission
+from .archive.index import latest_version
 from .paths import archive_root, build_dir, build_root
 from .rendering import render_docx
 from .staging import staged_output
@@ -82,23 +82,21 @@ class PreviousYear:
     totals: dict[str, agg.Number]
 
 
-def _natural(path: Path) -> tuple:
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path)))
-
-
 def previous_candidates(year: int) -> list[tuple[str, Path]]:
-    """Where last year's summary.json may be: its build folder, then its newest archive version."""
+    """Where last year's summary.json may be: its build folder, then the sealed version ``latest`` names
+    (else the highest) in ``archive/<year-1>/``."""
     prev = year - 1
     found: list[tuple[str, Path]] = []
     built = build_dir(prev, STAGE) / JSON
     if built.is_file():
         found.append((f"build/{built.relative_to(build_root()).as_posix()}", built))
     sealed = archive_root() / str(prev)
-    if sealed.is_dir():
-        bundles = sorted(sealed.glob(f"**/data/reports/{JSON}"), key=_natural)
-        if bundles:
-            newest = bundles[-1]
-            found.append((f"archive/{newest.relative_to(archive_root()).as_posix()}", newest))
+    version = latest_version(sealed) if sealed.is_dir() else None
+    if version:
+        # where the seal puts the stage's reports: <year>/v<N>/data/reports/summary/summary.json
+        path = sealed / version / "data" / "reports" / STAGE / JSON
+        if path.is_file():
+            found.append((f"archive/{path.relative_to(archive_root()).as_posix()}", path))
     return found
 
 

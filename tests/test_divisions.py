@@ -136,7 +136,16 @@ def test_a_county_token_missing_from_the_table_is_county_level_by_its_name(text,
 
 
 @pytest.mark.parametrize("text", ["北京市城区", "南昌市科技馆", "武汉市东湖新技术开发区", "成都市天府新区", "曹县",
-                                  "合肥市各区县", "上海市市辖区"])
+                                  "合肥市各区县", "上海市市辖区", "阿里巴巴西溪园区"])
 def test_words_that_are_no_county(text):
     place = locate_one(text)
     assert place is None or not place.county_level, place
+
+
+@pytest.mark.parametrize("text, city", [
+    ("湖南长沙岳麓区", "长沙市"), ("湖南长沙", "长沙市"), ("长沙 橘子洲", "长沙市"), ("阿里巴巴西溪园区", None),
+    ("长沙橘子洲", None),
+])
+def test_short_prefecture_names_only_where_they_stand_for_the_prefecture(text, city):
+    place = locate_one(text)
+    assert (place.city if place else None) == city

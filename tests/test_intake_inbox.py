@@ -85,7 +85,7 @@ def test_report_json_is_deterministic(inbox, report):
     assert json.dumps(data, sort_keys=True, ensure_ascii=False) == json.dumps(again, sort_keys=True, ensure_ascii=False)
     hubei = next(s for s in data["submissions"] if s["file"] == "湖北.xlsx")
     assert hubei["problems"] == [{"sheet": "统计表", "cell": "C3", "rule": "negative-number",
-                                  "message": hubei["problems"][0]["message"]}]
+                                  "message": hubei["problems"][0]["message"], "value": "-1"}]   # as typed
 
 
 def test_printed_report_names_file_sheet_cell(report, capsys):

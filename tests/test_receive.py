@@ -121,3 +121,60 @@ def test_a_file_put_in_by_hand_is_registered_once(year_dir, mails):
     again = read_inbox(YEAR, FormKind.STATISTICS, progress=False)
     assert next(s for s in again.submissions if s.file == hand.file).received == hand.received
     assert len(Register.open(year_dir).attachments()) == len(first.submissions)
+
+
+def test_outlook_msg_and_maildir(year_dir, tmp_path, mails):
+    """An Outlook .msg (written by tests/msg_writer.py, read by extract-msg) and a Maildir folder."""
+    import mailbox
+
+    from .msg_writer import write_msg
+
+    sent, _ = mails
+    book = (sent[0].eml.parent / "parts" / "00.xlsx").read_bytes()
+    scan = (sent[0].eml.parent / "parts" / "00.pdf").read_bytes()
+    when = dt.datetime(2024, 6, 21, 9, 31, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    msg = write_msg(tmp_path / "北京市.msg", subject="北京市报送统计表（Outlook）", sender_name="北京市科委",
+                    sender_addr="BJ@units.example.org", to="kjhdz@example.org", date=when,
+                    message_id="<outlook-1@units.example.org>",
+                    attachments=[("统计表.xlsx", book + b""), ("盖章扫描件.pdf", scan)])
+    box = mailbox.Maildir(str(tmp_path / "Maildir"), create=True)
+    for s in sent[:3]:
+        box.add(s.eml.read_bytes())
+    box.close()
+    result = receive(YEAR, [msg, tmp_path / "Maildir"], progress=False, show=False)
+    assert result.new_messages == 4
+    reg = Register.open(year_dir)
+    entry = reg.message("<outlook-1@units.example.org>")
+    assert entry["eml"].endswith(".msg") and (year_dir / entry["eml"]).read_bytes() == msg.read_bytes()
+    assert dt.datetime.fromisoformat(entry["received"]) == when and entry["from_addr"] == "bj@units.example.org"
+    atts = reg.attachments_of("<outlook-1@units.example.org>")
+    assert [(a["name"], a["kind"]) for a in atts] == [("统计表.xlsx", "statistics"), ("盖章扫描件.pdf", "companion")]
+    assert atts[1]["workbook"] == atts[0]["stored"]
+    assert {m["source"].split(":")[0] for m in reg.messages()} >= {"maildir"}
+    # the Maildir again, and the same messages as files: nothing new
+    again = receive(YEAR, [tmp_path / "Maildir", msg, *[s.eml for s in sent[:3]]], progress=False, show=False)
+    assert again.new_messages == 0
+
+
+def test_same_bytes_from_the_same_sender(year_dir, tmp_path, mails):
+    """Without a Message-ID the same bytes are the same message; a workbook sent again is not stored twice."""
+    from .mail_messages import XLSX, message
+
+    sent, _ = mails
+    book = (sent[0].eml.parent / "parts" / "00.xlsx").read_bytes()
+    raw = bytes(message(sender="a <a@units.example.org>", subject="无 Message-ID", date=sent[0].date,
+                        message_id=None, attachments=[("统计表.xlsx", book, XLSX)]))
+    (tmp_path / "one.eml").write_bytes(raw)
+    (tmp_path / "copy.eml").write_bytes(raw)
+    result = receive(YEAR, [tmp_path / "one.eml", tmp_path / "copy.eml"], progress=False, show=False)
+    assert result.counts() == {"registered": 1, "duplicate": 1}
+    first = Register.open(year_dir).messages()[0]
+    assert first["message_id"].endswith("@no-message-id.invalid>")
+    assert any("copy.eml" in n for n in first["notes"])
+    later = bytes(message(sender="a <a@units.example.org>", subject="再发一次", date=sent[1].date,
+                          message_id="<again@units.example.org>", attachments=[("统计表（再发）.xlsx", book, XLSX)]))
+    (tmp_path / "later.eml").write_bytes(later)
+    receive(YEAR, [tmp_path / "later.eml"], progress=False, show=False)
+    [dup] = Register.open(year_dir).attachments_of("<again@units.example.org>")
+    assert dup["stored"] is None and dup["duplicate_of"] == Register.open(year_dir).attachments()[0]["stored"]
+    assert len([p for p in (year_dir / "inbox").rglob("*.xlsx")]) == 1

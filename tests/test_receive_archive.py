@@ -63,4 +63,7 @@ def test_sealed_year_dates_are_the_messages_dates(tmp_path, monkeypatch):
     summary = json.loads((tmp_path / "build" / str(YEAR) / "summary" / "summary.json").read_text(encoding="utf-8"))
     for item in summary["submissions"]:
         assert item["received"] and item["sender"] and item["message_id"]
+    # the register is sealed with the year's reports, and verify passes
+    sealed = json.loads((bag / "data" / "reports" / "receive" / "register.json").read_text(encoding="utf-8"))
+    assert len(sealed["messages"]) == 13
     assert hashlib.sha256((bag / "bagit.txt").read_bytes()).hexdigest()

@@ -72,9 +72,26 @@ def test_receive_imap_read_only_and_incremental(tmp_path):
                        attachments=[("统计表.xlsx", (tmp_path / "saved" / "parts" / "00.xlsx").read_bytes(),
                                      "application/octet-stream")])
         server.deliver(bytes(late))
+        # and one without Date: the server's INTERNALDATE (dovecot: the Maildir file's time) is its received time
+        arrived = dt.datetime(YEAR, 7, 3, 8, 15, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        undated = message(sender="应急管理部 <late@units.example.org>", subject="补报扫描件", date=None,
+                          message_id="<2024-undated@units.example.org>",
+                          attachments=[("盖章扫描件.pdf", (tmp_path / "saved" / "parts" / "00.pdf").read_bytes(),
+                                        "application/pdf")])
+        path = server.deliver(bytes(undated))
+        os.utime(path, (arrived.timestamp(), arrived.timestamp()))
         third = _receive(env)
-        assert third["new_messages"] == 1 and third["messages"][0]["message_id"] == "<2024-late@units.example.org>"
-        assert len(Register.open(year_dir).messages()) == 14
+        assert third["new_messages"] == 2
+        assert {m["message_id"] for m in third["messages"]} == {"<2024-late@units.example.org>",
+                                                                  "<2024-undated@units.example.org>"}
+        reg = Register.open(year_dir)
+        assert len(reg.messages()) == 15
+        entry = reg.message("<2024-undated@units.example.org>")
+        assert entry["received_source"] == "internaldate" and dt.datetime.fromisoformat(entry["received"]) == arrived
+        assert any(n.startswith("no-date") for n in entry["notes"])
+        # a message without a form goes to the inbox of the sender's latest form
+        [scan] = reg.attachments_of("<2024-undated@units.example.org>")
+        assert scan["stored"].startswith("inbox/statistics/") and scan["kind"] == "companion"
         # read-only: every message is still new and unseen on the server
-        assert len(list((server.maildir / "new").iterdir())) == 14
+        assert len(list((server.maildir / "new").iterdir())) == 15
         assert not list((server.maildir / "cur").iterdir())

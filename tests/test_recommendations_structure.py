@@ -14,6 +14,7 @@ from kjhdz_docs.intake.reader import read_workbook
 from kjhdz_docs.intake.recommendation_form import read_recommendations
 from kjhdz_docs.recommendations import consolidate
 from kjhdz_docs.roster import load_roster
+from tests.conftest import requires_soffice
 
 WEEK = (dt.date(2024, 5, 25), dt.date(2024, 6, 1))
 UNIT = "北京市科学技术委员会"
@@ -253,3 +254,38 @@ def test_a_renamed_county_is_printed_by_its_current_name(tmp_path):
     data = list_json(2024, WEEK, listed, [], None, None)["activities"][0]
     assert (data["time_place"], data["county"]) == ("2024年5月26日，四川省成都市郫县", "郫都区")   # verbatim + current
     assert data["note"] == "“郫县”已于2016年更名为郫都区，按现名认定"
+
+
+@requires_soffice
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["ods", "xls"])
+def test_merged_sessions_in_ods_and_xls(tmp_path, target):
+    """LibreOffice's .ods and .xls of the same form: one activity per merged group, every session (calamine gives
+    no merged cells for .ods; they are read from its content.xml)."""
+    from kjhdz_docs import converter
+
+    acts = sp.with_sessions(sp.sample_activities("北京市", 3))
+    xlsx = sp.write_recommendations(tmp_path / "a.xlsx", UNIT, acts, style="everything")
+    out, = converter.convert_files([xlsx], tmp_path / target, target=target)
+    result, listed, excluded = listed_and_excluded(out)
+    assert excluded == []
+    assert rows_of(listed) == expected_rows(acts, sessions=True)
+    assert [a.sessions for a in result.activities] == [2, 1, 2]
+
+
+@pytest.mark.parametrize("value, ok", [(5.3, False), (6.1, False), (45437, False), (5.25, True)])
+def test_a_date_stored_as_a_number(tmp_path, value, ok):
+    acts = sp.sample_activities("北京市", 1)
+    path = sp.write_recommendations(tmp_path / "a.xlsx", UNIT, acts, style="separate_columns")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb.active["D5"] = value                                 # 举办时间 typed as 5.30 / 6.1 / a date serial: a number
+    wb.save(path)
+    _, listed, excluded = listed_and_excluded(path)
+    if ok:                                                  # 5.25 shows as 5.25: 5月25日
+        assert excluded == [] and listed[0].dates[0].start == dt.date(2024, 5, 25)
+    else:
+        assert listed == []
+        assert [(p.rule, p.cell) for p in excluded[0].reasons] == [("date-unreadable", "D5")]
+        assert f"保存为数字“{value}”" in excluded[0].reason

@@ -4,6 +4,7 @@ report's wording with and without it; the template declares exactly the placehol
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from kjhdz_docs.model import Status, Submission
 from kjhdz_docs.paths import TEMPLATES
 from kjhdz_docs.rendering import render_docx
 from kjhdz_docs.roster import load_roster
+from tests.conftest import requires_soffice
 
 
 def _sub(unit, **values):
@@ -57,12 +59,42 @@ def test_previous_from_build_folder(roots):
     assert prev.totals["funding.central"] == Decimal("200.25") and prev.totals["activities"] == 1000
 
 
-def test_previous_from_newest_archive_version(roots):
-    base = roots / "archive" / "2023"
-    _last_year(base / "v2" / "data" / "reports" / "summary.json", activities=2)
-    _last_year(base / "v10" / "data" / "reports" / "summary.json", activities=10)
-    prev = sm.find_previous(2024)
-    assert prev.totals["activities"] == 10 and prev.source == "archive/2023/v10/data/reports/summary.json"
+@requires_soffice
+@pytest.mark.slow
+def test_build_summary_2025_compares_with_the_sealed_2024_when_its_build_is_gone(tmp_path):
+    """The next year's machine: 2024 only in archive/ (sealed by the real seal), its build/ folder gone."""
+    from kjhdz_docs import specimens as sp
+    from kjhdz_docs.archive.seal import seal_year
+    from kjhdz_docs.paths import ROOT
+    from tests.archive_tree import year_tree
+
+    data = tmp_path / "data"
+    for year, files in ((2024, ("units.yaml", "archive.yaml", "notice.yaml")), (2025, ())):
+        (data / str(year)).mkdir(parents=True)
+        for name in files:
+            shutil.copyfile(ROOT / "data" / "2024" / name, data / str(year) / name)
+    roster = (ROOT / "data" / "2024" / "units.yaml").read_text(encoding="utf-8")
+    (data / "2025" / "units.yaml").write_text(roster.replace("year: 2024", "year: 2025"), encoding="utf-8")
+    inbox24, inbox25 = tmp_path / "inbox-2024", tmp_path / "inbox-2025"
+    for unit, seed in (("北京市", 0), ("河北省", 1)):
+        sp.write_statistics(inbox24 / f"{unit}.xlsx", unit, sp.sample_values(unit, seed=seed), year=2024)
+        sp.write_statistics(inbox25 / f"{unit}.xlsx", unit, sp.sample_values(unit, seed=seed + 5), year=2025)
+    with year_tree(tmp_path) as mp:
+        mp.setenv("KJHDZ_DATA", str(data))
+        build = tmp_path / "build"
+        shutil.rmtree(build / "2024" / "summary")
+        assert sm.build_summary(2024, inbox=inbox24) == 0          # the real 2024 summary stage
+        sealed_totals = json.loads((build / "2024" / "summary" / "summary.json").read_text(encoding="utf-8"))["totals"]
+        seal_year(2024)
+        shutil.rmtree(build)                                       # only the archive is left
+        assert sm.build_summary(2025, inbox=inbox25) == 0
+        out = json.loads((build / "2025" / "summary" / "summary.json").read_text(encoding="utf-8"))
+    prev = out["previous_year"]
+    assert prev is not None, "2025 found no 2024 figures in the archive"
+    assert prev["year"] == 2024 and prev["source"] == "archive/2024/v1/data/reports/summary/summary.json"
+    assert (tmp_path / "archive" / "2024" / "v1" / "data" / "reports" / "summary" / "summary.json").is_file()
+    assert prev["totals"]["activities"] == sealed_totals["activities"] > 0
+    assert prev["changes"]["activities"]["delta"] == out["totals"]["activities"] - sealed_totals["activities"]
 
 
 def test_previous_of_the_wrong_year_or_broken_is_not_used(roots):

@@ -298,6 +298,13 @@ def plan_year(year: int, config: ArchiveConfig | None = None) -> YearPlan:
             rec.rendition_source = folder / built.pdf
             rec.rendition_path = f"{rec.folder}/{bag_name(built.pdf)}"
 
+    # the receipt register the intakes read is part of the year's records
+    from ..receive.register import REGISTER, year_dir_of_inbox
+
+    registers = sorted({d for d in (year_dir_of_inbox(year, i.inbox) for i in intakes) if d is not None})
+    if len(registers) == 1 and (registers[0] / REGISTER).is_file():
+        reports.append((registers[0] / REGISTER, f"data/reports/receive/{REGISTER}"))
+
     order = _roster_order(year)
     by_kind = sorted(intakes, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.stage))
     for intake in by_kind:

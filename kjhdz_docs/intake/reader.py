@@ -152,11 +152,50 @@ def read_workbook(path: Path, data: bytes | None = None) -> WorkbookGrid:
         raise UnreadableWorkbook("corrupt-file", f"工作表无法读取（{exc}），请用 Excel 或 WPS 另存为 .xlsx 后重新报送") from None
     finally:
         wb.close()
+    if sniffed.format == "ods" and not any(s.merged for s in sheets):
+        try:                      # calamine reports no merged cells for .ods: read them from content.xml
+            spans = ods_merged_ranges(io.BytesIO(data) if data is not None else path)
+        except (zipfile.BadZipFile, KeyError, SafeET.ParseError, ValueError, OSError):
+            spans = {}
+        for sheet in sheets:
+            sheet.merged = spans.get(sheet.name, [])
     return WorkbookGrid(path, sniffed.format, sheets, sniffed.warnings, data)
-
 
 def _zip(source: Path | bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+
+_NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def ods_merged_ranges(source) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Sheet name → merged ranges ((row, col), (last row, last col)), 0-based, of an .ods (``content.xml``:
+    ``table:number-rows-spanned`` / ``table:number-columns-spanned`` of each cell)."""
+    t = _NS_TABLE
+    out: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    with zipfile.ZipFile(source) as zf, zf.open("content.xml") as fh:
+        name, row = None, 0
+        for event, el in SafeET.iterparse(fh, events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                if el.tag == f"{t}table":
+                    name, row = el.get(f"{t}name"), 0
+                    out.setdefault(name, [])
+                continue
+            if el.tag == f"{t}table-row" and name is not None:
+                repeat = int(el.get(f"{t}number-rows-repeated", "1"))
+                col, spans = 0, []
+                for cell in el:
+                    rows = int(cell.get(f"{t}number-rows-spanned", "1"))
+                    cols = int(cell.get(f"{t}number-columns-spanned", "1"))
+                    if rows > 1 or cols > 1:
+                        spans.append((col, rows, cols))
+                    col += int(cell.get(f"{t}number-columns-repeated", "1"))
+                for k in range(min(repeat, 1000) if spans else 0):
+                    out[name].extend(((row + k, c), (row + k + rows - 1, c + cols - 1)) for c, rows, cols in spans)
+                row += repeat
+                el.clear()
+            elif el.tag == f"{t}table":
+                name = None
+    return out
 
 
 def formula_cells_without_value(path: Path | bytes, sheet_name: str) -> set[tuple[int, int]]:

@@ -270,11 +270,16 @@ def _activity(sheet: Sheet, cols: dict[str, int], group: list[int], cells: list[
               unit: str, file: str, formulas: _Formulas) -> Activity:
     refs: dict[str, str] = {}
     found: dict[str, str] = {}
+    numbers: dict[str, str] = {}
     for key in FIELDS:
         if key not in cols:
             continue
         spots = list(dict.fromkeys(_top_left(sheet, r, cols[key]) for r in group))
         refs[key] = "、".join(a1(*x) for x in spots)
+        if key in ("time", "time_place"):
+            for x in spots:
+                if _ambiguous_number(sheet.value(*x)):
+                    numbers[key] = cell_text(sheet.value(*x))
         if key in TEXT_FIELDS:
             for x in spots:
                 if is_blank(sheet.value(*x)):
@@ -295,7 +300,15 @@ def _activity(sheet: Sheet, cols: dict[str, int], group: list[int], cells: list[
     return Activity(unit=unit, seq=_seq(first.get("seq"), position), name=first.get("name", ""),
                     intro=first.get("intro", ""), time_place="；".join(sessions), contact="；".join(contact),
                     source_file=file, sheet=sheet.name, row=group[0] + 1, cells=refs, formulas=found,
-                    sessions=len(group))
+                    sessions=len(group), numeric=numbers)
+
+
+def _ambiguous_number(value) -> bool:
+    """A 时间 cell holding a number that is no date: 5.3 (typed 5.30 or 5.3?), 6.1 (6月1日 or 6.10?), 45437."""
+    if not _is_number(value):
+        return False
+    text = cell_text(value)
+    return "." not in text or len(text.split(".", 1)[1]) == 1
 
 
 def _is_number(v) -> bool:

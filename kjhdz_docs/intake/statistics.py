@@ -684,7 +684,8 @@ def read_statistics(grid: WorkbookGrid, roster: Roster, *, fallback_unit: Unit |
                 declarations = []
         number, rule, message, note = read_value(value, ind, declarations, where=where, shown=shown)
         if rule:
-            out.problems.append(Problem(rule, message, sheet=sheet.name, cell=where))
+            out.problems.append(Problem(rule, message, sheet=sheet.name, cell=where,
+                                        value=shown or split_unit(value)[2]))
         else:
             out.values[ind.id] = number
             if note:

@@ -161,9 +161,9 @@ def read_msg(path: Path) -> Incoming:
         from .message import _addr
         inc.from_addr = _addr(inc.sender)
         inc.to = decode_words(msg.to or "")
-        inc.subject = decode_words(msg.subject or "")
+        inc.subject = decode_words((msg.subject or "").rstrip("\0"))
         for att in msg.attachments:
-            name = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or ""
+            name = (getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or "").rstrip("\0")
             data = getattr(att, "data", None)
             if not isinstance(data, bytes):
                 inc.attachments.append(Attachment(name=name, data=None, content_type="application/octet-stream",

@@ -16,6 +16,7 @@ TEMPLATES_BUILT = {
     "notice.docx": ".notice",
     "recommendations.docx": ".recommendations",
     "summary.docx": ".summary",
+    "letter.docx": ".letter",
 }
 
 

@@ -602,6 +602,74 @@ def repeat_header_row(row) -> None:
     tr_pr.append(el)
 
 
+def cant_split(row) -> None:
+    """Keep a table row on one page."""
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def size_cell_paragraph(p: Paragraph, size: float, line_pt: float) -> None:
+    """Set every run of a table paragraph to ``size`` pt with an exact line height of ``line_pt``."""
+    set_ppr(p._p.get_or_add_pPr(), line_pt=line_pt)
+    for run in p.runs:
+        set_rpr(run._r.get_or_add_rPr(), size=size)
+
+
+def table_separator(doc) -> Paragraph:
+    """A 1 pt empty paragraph after a table: two tables with nothing between them join into one."""
+    p = add_paragraph(doc, "", NORMAL)
+    set_ppr(p._p.get_or_add_pPr(), line_pt=1, before_pt=0, after_pt=0, snap_to_grid=False)
+    rpr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    rpr.append(size)
+    p._p.get_or_add_pPr().append(rpr)
+    return p
+
+
+def looped_table(doc, widths, headers: list[str], cells: list[tuple[str, str]], *, loop: str,
+                 group: tuple[str, str] | None = None, cell_pt: float = 10.5, line_pt: float = 13.5):
+    """A docxtpl table: header row (repeated on every page), optionally a group row spanning every
+    column, then the looped data row; cells in ``cell_pt`` with exact ``line_pt`` lines.
+
+    ``cells`` are (placeholder, alignment) per column; ``loop`` is the ``for`` of the data rows and
+    ``group`` the (outer ``for``, merged text) of a group row.
+    """
+    rows = 4 + (3 if group else 0)
+    table = add_table(doc, widths, rows=rows)
+    set_cell_margins(table, left_mm=1.5, right_mm=1.5, top_mm=1.0, bottom_mm=1.0)
+    header = table.rows[0]
+    repeat_header_row(header)
+    for cell, text in zip(header.cells, headers):
+        size_cell_paragraph(set_cell_text(cell, text, TABLE_HEADER), cell_pt, line_pt)
+    i = 1
+
+    def tag_row(text: str):
+        nonlocal i
+        row = table.rows[i]
+        set_cell_text(row.cells[0], text, NORMAL)
+        i += 1
+        return row
+
+    if group:
+        tag_row(f"{{%tr for {group[0]} %}}")
+        row = table.rows[i]
+        merged = row.cells[0].merge(row.cells[-1])
+        p = set_cell_text(merged, group[1], TABLE_HEADER, align="left")
+        set_ppr(p._p.get_or_add_pPr(), keep_next=True)     # a group's name never ends a page
+        cant_split(row)
+        i += 1
+    tag_row(f"{{%tr for {loop} %}}")
+    row = table.rows[i]
+    cant_split(row)
+    for cell, (text, align) in zip(row.cells, cells):
+        size_cell_paragraph(set_cell_text(cell, text, TABLE_TEXT, align=align), cell_pt, line_pt)
+    i += 1
+    tag_row("{%tr endfor %}")
+    if group:
+        tag_row("{%tr endfor %}")
+    return table
+
+
 def add_attachment_list(doc, items: str, title: str) -> None:
     """附件说明 (GB/T 9704 7.3.6) as docxtpl paragraphs looping over ``items``: "附件：1.XXX" indented
     2 characters, "2." under "1.", wrapped names aligned under the name; ``title`` is the Jinja
@@ -641,7 +709,8 @@ def save(doc: DocumentObject, path: Path) -> Path:
 __all__ = [name for name in dir() if not name.startswith("_") and name.isupper()] + [
     "add_page_numbers", "add_paragraph", "add_unnumbered_tail", "add_run", "add_section", "add_table", "enable_odd_even_footers",
     "install_styles", "new_document", "page_break_before", "save", "add_tag", "add_tab_stop",
-    "add_attachment_list", "repeat_header_row", "set_cell_margins", "set_cell_text",
+    "add_attachment_list", "repeat_header_row", "cant_split", "looped_table", "size_cell_paragraph",
+    "table_separator", "set_cell_margins", "set_cell_text",
     "set_cell_vertical_alignment", "set_exact_spacing", "set_paragraph_border", "set_ppr", "set_rpr",
     "set_table_borders", "setup_section", "type_area_mm",
 ]

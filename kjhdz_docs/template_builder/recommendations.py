@@ -18,9 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-
 from ..forms import RECOMMENDATION_COLUMNS
 from . import gongwen as g
 
@@ -37,76 +34,12 @@ def _p(container, text: str = "", style: str = g.BODY, **kw):
 
 
 _tag = g.add_tag
+_separator = g.table_separator
 
 
-_repeat_header = g.repeat_header_row
-
-
-def _cant_split(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
-
-
-def _small(p) -> None:
-    """五号 runs with a matching exact line height."""
-    g.set_ppr(p._p.get_or_add_pPr(), line_pt=CELL_LINE_PT)
-    for run in p.runs:
-        g.set_rpr(run._r.get_or_add_rPr(), size=CELL_PT)
-
-
-def _separator(doc):
-    """A 1 pt empty paragraph after a table: two tables with nothing between them join into one."""
-    p = g.add_paragraph(doc, "", g.NORMAL)
-    g.set_ppr(p._p.get_or_add_pPr(), line_pt=1, before_pt=0, after_pt=0, snap_to_grid=False)
-    rpr = OxmlElement("w:rPr")
-    size = OxmlElement("w:sz")
-    size.set(qn("w:val"), "2")
-    rpr.append(size)
-    p._p.get_or_add_pPr().append(rpr)
-    return p
-
-
-def _table(doc, widths, headers: list[str], cells: list[tuple[str, str]], *, loop: str,
-           group: tuple[str, str] | None = None):
-    """Header row, then (optionally) a group row spanning every column, then the looped data row.
-
-    ``cells`` are (placeholder, alignment) per column; ``loop`` is the ``for`` of the data rows and
-    ``group`` the (outer ``for``, merged text) of a group row.
-    """
-    rows = 4 + (3 if group else 0)
-    table = g.add_table(doc, widths, rows=rows)
-    g.set_cell_margins(table, left_mm=1.5, right_mm=1.5, top_mm=1.0, bottom_mm=1.0)
-    header = table.rows[0]
-    _repeat_header(header)
-    for cell, text in zip(header.cells, headers):
-        _small(g.set_cell_text(cell, text, g.TABLE_HEADER))
-    i = 1
-
-    def tag_row(text: str):
-        nonlocal i
-        row = table.rows[i]
-        g.set_cell_text(row.cells[0], text, g.NORMAL)
-        i += 1
-        return row
-
-    if group:
-        tag_row(f"{{%tr for {group[0]} %}}")
-        row = table.rows[i]
-        merged = row.cells[0].merge(row.cells[-1])
-        p = g.set_cell_text(merged, group[1], g.TABLE_HEADER, align="left")
-        g.set_ppr(p._p.get_or_add_pPr(), keep_next=True)     # a unit's name never ends a page
-        _cant_split(row)
-        i += 1
-    tag_row(f"{{%tr for {loop} %}}")
-    row = table.rows[i]
-    _cant_split(row)
-    for cell, (text, align) in zip(row.cells, cells):
-        _small(g.set_cell_text(cell, text, g.TABLE_TEXT, align=align))
-    i += 1
-    tag_row("{%tr endfor %}")
-    if group:
-        tag_row("{%tr endfor %}")
-    return table
+def _table(doc, widths, headers, cells, *, loop, group=None):
+    return g.looped_table(doc, widths, headers, cells, loop=loop, group=group, cell_pt=CELL_PT,
+                          line_pt=CELL_LINE_PT)
 
 
 def build(path: Path) -> Path:
