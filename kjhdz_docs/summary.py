@@ -31,8 +31,8 @@ from . import charts, cnnum, console, converter, fonts
 from .forms import INDICATORS, INDICATOR_BY_ID
 from .manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from .model import IntakeReport, Status, Submission
-from .archive.index import latest_version
-from .paths import archive_root, build_dir, build_root
+from .paths import build_dir
+from .previous_year import PreviousYear, find_previous, previous_candidates, read_previous  # noqa: F401
 from .rendering import render_docx
 from .staging import staged_output
 
@@ -74,56 +74,6 @@ def json_values(values: Mapping[str, object]) -> dict[str, float | int]:
     return {k: json_number(k, v) for k, v in values.items()}
 
 
-# --- the previous year ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PreviousYear:
-    year: int
-    source: str               # where it was read, relative to the build or archive root
-    totals: dict[str, agg.Number]
-
-
-def previous_candidates(year: int) -> list[tuple[str, Path]]:
-    """Where last year's summary.json may be: its build folder, then the sealed version ``latest`` names
-    (else the highest) in ``archive/<year-1>/``."""
-    prev = year - 1
-    found: list[tuple[str, Path]] = []
-    built = build_dir(prev, STAGE) / JSON
-    if built.is_file():
-        found.append((f"build/{built.relative_to(build_root()).as_posix()}", built))
-    sealed = archive_root() / str(prev)
-    version = latest_version(sealed) if sealed.is_dir() else None
-    if version:
-        # where the seal puts the stage's reports: <year>/v<N>/data/reports/summary/summary.json
-        path = sealed / version / "data" / "reports" / STAGE / JSON
-        if path.is_file():
-            found.append((f"archive/{path.relative_to(archive_root()).as_posix()}", path))
-    return found
-
-
-def read_previous(path: Path, source: str) -> PreviousYear:
-    """Last year's national totals from its summary.json (money read back as exact decimals)."""
-    data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    totals: dict[str, agg.Number] = {}
-    for key, value in dict(data.get("totals", {})).items():
-        if key in INDICATOR_BY_ID:
-            totals[key] = Decimal(value) if key in agg.MONEY_IDS else int(value)
-    totals.update(agg.derived(totals))
-    return PreviousYear(int(data.get("year", 0)), source, totals)
-
-
-def find_previous(year: int) -> PreviousYear | None:
-    for source, path in previous_candidates(year):
-        try:
-            prev = read_previous(path, source)
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            log.warning("%s: not a readable summary.json (%s); not used for the comparison", path, exc)
-            continue
-        if prev.year == year - 1 and prev.totals:
-            return prev
-        log.warning("%s: holds year %s, not %d; not used for the comparison", path, prev.year, year - 1)
-    return None
-
-
 # --- summary.json ------------------------------------------------------------------------------------
 def submission_json(sub: Submission) -> dict:
     d = sub.as_dict()
@@ -154,6 +104,7 @@ def summary_data(summary: agg.NationalSummary, submissions: Sequence[Submission]
         "reported_units": len(summary.units),
         "missing_units": list(summary.missing),
         "submissions": [submission_json(s) for s in sorted(submissions, key=lambda s: s.file)],
+        "flags": flags_json(submissions),
         "previous_year": None if previous is None else {
             "year": previous.year, "source": previous.source,
             "totals": json_values({k: v for k, v in previous.totals.items() if k in INDICATOR_BY_ID}),
@@ -336,11 +287,26 @@ def _problem_text(sub: Submission) -> str:
     return "；".join(parts) or "—"
 
 
+def _flag_text(sub: Submission) -> str:
+    """待核实 (plausibility flags, the figures counted as reported): 今年 / 上年 / 同类中位数 of each."""
+    return "待核实（数据照报计入汇总）：" + "；".join(
+        (f"单元格{f['cell'].split('!')[-1]}：" if f.get("cell") else "") + f["message"] for f in sub.flags)
+
+
 def quality_rows(submissions: Sequence[Submission]) -> list[dict]:
-    bad = [x for x in submissions if x.status in (Status.REJECTED, Status.SUPERSEDED, Status.UNMATCHED)]
+    bad = [x for x in submissions if x.status in (Status.REJECTED, Status.SUPERSEDED, Status.UNMATCHED)
+           or (x.status is Status.ACCEPTED and x.flags)]
     bad.sort(key=lambda x: x.file)
-    return [{"seq": i, "file": x.file, "unit": x.unit or "—", "status": STATUS_CN[x.status],
-             "reasons": _problem_text(x)} for i, x in enumerate(bad, 1)]
+    return [{"seq": i, "file": x.file, "unit": x.unit or "—",
+             "status": STATUS_CN[x.status] + ("（待核实）" if x.status is Status.ACCEPTED else ""),
+             "reasons": _flag_text(x) if x.status is Status.ACCEPTED else _problem_text(x)}
+            for i, x in enumerate(bad, 1)]
+
+
+def flags_json(submissions: Sequence[Submission]) -> list[dict]:
+    """Every plausibility flag of the accepted 统计表 (unit and file first), in file order."""
+    return [{"unit": s.unit, "file": s.file, **f} for s in sorted(submissions, key=lambda s: s.file)
+            if s.status is Status.ACCEPTED for f in s.flags]
 
 
 # LibreOffice lays out one long table in superlinear time: the 附件2 per-unit table (one row a unit, 3,000

@@ -186,6 +186,7 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
         result = read_statistics(grid, roster, fallback_unit=fallback)
         sub.values = result.values
         sub.flags = list(result.flags)
+        sub.cells = {k: f"{result.sheet}!{v}" for k, v in result.cells.items()}
     else:
         result = read_recommendations(grid, roster, file=rel, fallback_unit=fallback)
         sub.activities = result.activities
@@ -230,8 +231,9 @@ def _work(args) -> Submission:
 
 
 def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress: bool = True,
-               roster: Roster | None = None, processes: int | None = None) -> IntakeReport:
+               roster: Roster | None = None, processes: int | None = None, plausibility: bool = True) -> IntakeReport:
     """Read every file of the inbox (default ``data/<year>/inbox/<kind>/``) into an :class:`IntakeReport`.
+    Accepted 统计表 get their plausibility flags (:mod:`.plausibility`) unless ``plausibility`` is false.
 
     Never raises for a bad submitted file; raises :class:`~kjhdz_docs.errors.DataFileError` when the
     roster is invalid and :class:`~kjhdz_docs.errors.MissingInputError` when the inbox does not exist.
@@ -261,7 +263,13 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
         subs = list(console.progress(it, label, total=len(jobs)) if progress else it)
     apply_register(year, kind, inbox, subs)
     settle(subs)
-    return IntakeReport(year=year, kind=kind, inbox=str(inbox.resolve()), submissions=subs)
+    report = IntakeReport(year=year, kind=kind, inbox=str(inbox.resolve()), submissions=subs)
+    if kind is FormKind.STATISTICS and plausibility:
+        from ..previous_year import find_previous
+        from .plausibility import flag_report
+
+        flag_report(report, roster, find_previous(year))
+    return report
 
 
 def settle(subs: list[Submission]) -> None:
