@@ -287,7 +287,7 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
     ws.cell(r, 1, f"{forms.STATISTICS_UNIT_LABEL}：{unit_text}")
     r += 1
     if money_decl == "line" or people_decl == "line":
-        ws.cell(r, 4, "金额单位：元" if money_decl == "line" else "单位：万人次")
+        ws.cell(r, 4, f"金额单位：{money_unit}" if money_decl == "line" else f"单位：{people_unit}")
         r += 1
     # columns: [seq] group label value [unit]  (side right) or  [seq] value label group [unit] (side left)
     col = 1
@@ -302,9 +302,7 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
         if seq:
             ws.cell(r, seq, "序号")
         ws.cell(r, label_c, "指标")
-        head = "数值"
-        if money_decl == "header":
-            head = "数值（元）"
+        head = f"数值（{money_unit}）" if money_decl == "header" else "数值"
         ws.cell(r, value_c, head)
         if unit_c:
             ws.cell(r, unit_c, "计量单位")
@@ -333,7 +331,8 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
             if decl == "cell" and unit != ind.unit and isinstance(written, (int, float)):
                 written = f"{written}{unit}"
             cell = ws.cell(r, value_c)
-            if formulas and isinstance(value, int) and not isinstance(value, bool) and ind.is_integer and value >= 2:
+            if formulas and isinstance(value, int) and not isinstance(value, bool) and ind.is_integer and value >= 2 \
+                    and unit == ind.unit:
                 # a formula whose cached result carries float noise, as Excel stores some sums
                 a, b = value // 2, value - value // 2
                 cell.value = f"={a}+{b}"
