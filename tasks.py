@@ -78,12 +78,14 @@ def build_summary(c, year=2024, inbox=None, out=None, json=False, quiet=False, v
     _run(lambda: run(int(year), inbox=inbox, out=out, as_json=json), quiet=quiet, verbose=verbose)
 
 
-@task(help={"year": "the year to seal", "quiet": "print nothing but errors", "verbose": "debug logging"})
-def archive(c, year=2024, quiet=False, verbose=False):
-    """Seal the year's documents and submissions into archive/<year>/ (BagIt, 档号, stamped PDF/A)."""
+@task(help={"year": "the year to seal", "force": "seal a new version even when nothing changed (needs --reason)",
+            "reason": "why an unchanged year is sealed again (recorded in seal.json and bag-info.txt)",
+            "quiet": "print nothing but errors", "verbose": "debug logging"})
+def archive(c, year=2024, force=False, reason=None, quiet=False, verbose=False):
+    """Seal the year's documents and submissions into archive/<year>/ (BagIt, 档号, stamped PDF/A) when they changed."""
     from kjhdz_docs.archive.seal import seal_year as run
 
-    _run(lambda: run(int(year)), quiet=quiet, verbose=verbose)
+    _run(lambda: run(int(year), force=force, reason=reason), quiet=quiet, verbose=verbose)
 
 
 @task(help={"year": "only this year (default: every sealed year)", "json": "print the report as JSON on stdout",
@@ -151,6 +153,14 @@ def letters(c, year=2024, form=None, unit=None, send=False, today=None, quiet=Fa
     from kjhdz_docs.letters import write_letters as run
 
     _run(lambda: run(int(year), form=form, unit=unit, send=send, today=today), quiet=quiet, verbose=verbose)
+
+
+@task(help={"cache": "also empty the cache of conversions and stage results (.cache/kjhdz/)"})
+def clean(c, cache=False):
+    """Remove the build outputs (build/); with --cache also the cache. The archive is never touched."""
+    from kjhdz_docs.cache import clean as run
+
+    _run(lambda: run(cache=cache))
 
 
 @task

@@ -15,7 +15,7 @@ import time
 from . import console
 from .paths import ROOT
 
-SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_receive.py", "bench_scale.py")
+SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_receive.py", "bench_scale.py", "bench_incremental.py")
 RESULT_PREFIX = "BENCH-RESULT "
 
 

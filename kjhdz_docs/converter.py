@@ -14,6 +14,8 @@
   long 推荐清单 takes far longer than a form); the whole process group is killed when it fires.
 - Exit status 0 is not trusted: every expected PDF must exist, open with pikepdf, have pages,
   and (for PDF/A) claim PDF/A-2b. Partial output is deleted; good output is moved into place atomically.
+- Cached: a conversion whose inputs were converted before (same bytes, filter, date, LibreOffice build,
+  fonts and code: :func:`conversion_key`) is served from :mod:`kjhdz_docs.cache` without starting soffice.
 - Reproducible: LibreOffice writes the clock into a PDF (DocInfo /CreationDate, xmp:CreateDate) and a
   random /ID. In the same pikepdf pass that checks it, the PDF gets the document's own date
   (``document_date``; none given: ``SOURCE_DATE_EPOCH`` or no date at all) and an /ID derived from its
@@ -309,6 +311,13 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
     if not jobs:
         return []
     soffice = soffice_path()
+    all_jobs = jobs
+    keys = {job: conversion_key(job, target=target, pdfa=pdfa) for job in jobs}
+    jobs = [job for job in jobs if not _from_cache(job, keys[job])]
+    if len(jobs) < len(all_jobs):
+        log.info("%d of %d conversion(s) served from the cache", len(all_jobs) - len(jobs), len(all_jobs))
+    if not jobs:
+        return [j.target for j in all_jobs]
     release_memory()
     # group by application (writer/calc filter), then split each group across the workers
     groups: dict[str, list[Job]] = {}
@@ -330,9 +339,12 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = [pool.submit(run, ib) for ib in enumerate(batches)]
-            for fut in futures:
+            converted: list[Job] = []
+            for batch, fut in zip(batches, futures):
                 try:
-                    failures.update(fut.result())
+                    failed = fut.result()
+                    failures.update(failed)
+                    converted += [job for job in batch if job not in failed]
                 except ConversionError as exc:
                     errors.append(exc)
     if errors or failures:
@@ -340,9 +352,57 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
         lines = [str(e).splitlines()[0] for e in errors] + [f"{j.source.name}: {why}" for j, why in failures.items()]
         cls = ConversionTimeout if errors and all(isinstance(e, ConversionTimeout) for e in errors) and not failures \
             else ConversionError
+        _store(converted, keys)
         raise cls("LibreOffice conversion failed:\n  - " + "\n  - ".join(lines), docs,
                   hint="open the named documents in LibreOffice to see why; nothing invalid was kept")
-    return [j.target for j in jobs]
+    _store(converted, keys)
+    return [j.target for j in all_jobs]
+
+
+# --- the conversion cache (kjhdz_docs.cache) -------------------------------------------------------------
+CACHED_NAME = "out"
+
+
+def conversion_key(job: Job, *, target: str, pdfa: bool) -> str:
+    """Everything that changes a conversion's bytes: the input's bytes and type, the filter and its
+    options, the document date written into the PDF, the LibreOffice build, the fonts, and this module's
+    code (its check-and-rewrite pass)."""
+    from . import cache
+
+    spec = filter_spec(job.source.suffix, pdfa=pdfa) if target == "pdf" else OTHER_FORMATS[target][0]
+    return (cache.Key("convert").add("target", target).add("filter", spec).add("suffix", job.source.suffix.lower())
+            .add("date", job.date.isoformat() if job.date else None).file("input", job.source)
+            .add("libreoffice", cache.libreoffice()).add("fonts", cache.fonts())
+            .add("code", [cache.file_sha256(Path(m.__file__)) for m in _code_modules()]).hexdigest())
+
+
+def _code_modules():
+    from . import converter, reproducible
+
+    return (converter, reproducible)
+
+
+def _from_cache(job: Job, key: str) -> bool:
+    from . import cache
+
+    hit = cache.get("convert", key)
+    if hit is None or CACHED_NAME not in hit.files:
+        return False
+    cache.restore(hit, CACHED_NAME, job.target)
+    return True
+
+
+def _store(converted: list[Job], keys: dict[Job, str]) -> None:
+    """Keep what this run converted (checked and published just now) for the next run."""
+    from . import cache
+
+    stored = 0
+    for job in converted:
+        if job.target.is_file():
+            stored += cache.put("convert", keys[job], {CACHED_NAME: job.target},
+                                info={"source": job.source.name})
+    if stored:
+        cache.prune()
 
 
 def convert_files(sources: list[Path] | list[tuple[Path, Path]], outdir: Path | None = None, *,

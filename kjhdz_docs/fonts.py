@@ -7,6 +7,7 @@ the mapping resolves before any document is built.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -41,18 +42,39 @@ def fontconfig_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def check_fonts() -> None:
-    """Raise :class:`MissingDependencyError` naming each official font that does not resolve."""
+def resolution() -> dict[str, tuple[str, str]]:
+    """Each official font name → (the families it resolves to, the font file), through ``fonts.conf``
+    (asked once per configuration file, its version and the names)."""
+    try:
+        stamp = os.stat(FONTCONFIG_FILE).st_mtime_ns
+    except OSError:
+        stamp = 0
+    return dict(_resolve(str(FONTCONFIG_FILE), stamp, tuple(OFFICIAL_FONTS)))
+
+
+@functools.lru_cache(maxsize=8)
+def _resolve(conf: str, stamp: int, names: tuple[str, ...]) -> tuple[tuple[str, tuple[str, str]], ...]:
     fc_match = shutil.which("fc-match")
     if not fc_match:
         raise MissingDependencyError(
             "fontconfig (fc-match) is not installed",
             hint="run scripts/quickstart.sh setup, or: apt-get install fontconfig")
-    bad = []
     env = fontconfig_env()
-    for name, (family, package) in OFFICIAL_FONTS.items():
-        got = subprocess.run([fc_match, "-f", "%{family}", name], env=env, capture_output=True,
+    env["FONTCONFIG_FILE"] = conf
+    out = []
+    for name in names:
+        got = subprocess.run([fc_match, "-f", "%{family}\\n%{file}", name], env=env, capture_output=True,
                              text=True, timeout=30).stdout
+        family, _, path = got.partition("\n")
+        out.append((name, (family, path)))
+    return tuple(out)
+
+
+def check_fonts() -> None:
+    """Raise :class:`MissingDependencyError` naming each official font that does not resolve."""
+    bad = []
+    for name, (family, package) in OFFICIAL_FONTS.items():
+        got = resolution()[name][0]
         if family not in got.split(","):
             bad.append((name, family, package, got or "nothing"))
     if bad:

@@ -234,6 +234,9 @@ def build_notice(year: int, out: str | os.PathLike | None = None, *, source: Pat
     """
     fonts.check_fonts()
     converter.soffice_path()
+    from . import cache
+    from .rendering import template_path
+
     path = Path(source) if source else notice_path(year)
     data = load_notice_file(path) if source else load_notice(year)
     for warning in data.layout_warnings():
@@ -242,6 +245,11 @@ def build_notice(year: int, out: str | os.PathLike | None = None, *, source: Pat
         log.warning("%s: page 1 shows no body text even with the 发文机关标志 at 2号 (GB/T 9704 §7.3.3): "
                     "shorten title_lines or addressees (the standard allows moving the 主送机关 to the 版记)", path)
     outdir = build_dir(year, "notice", out)
+    key = cache.stage_key("notice", year, files={"notice.yaml": Path(source) if source else notice_path(year),
+                                                 "template": template_path(TEMPLATE)})
+    if cache.serve_stage("notice", key, outdir):
+        cache.say_unchanged("notice", year, outdir)
+        return 0
     with staged_output(outdir) as (work, written):
         with console.status("rendering the notice"):
             docx, pdf, pos = render_notice(data, work)
@@ -251,6 +259,7 @@ def build_notice(year: int, out: str | os.PathLike | None = None, *, source: Pat
                              doc_number=data.number, disclosure=data.disclosure,
                              attachments=[p.name for p in forms])
         write_manifest(work, StageManifest(year=year, stage="notice", records=[record]))
+    cache.store_stage("notice", key, written, info={"exit": 0})
     console.table(f"{data.number} → {outdir}", ["file", "size"],
                   [(p.name, f"{p.stat().st_size:,} B") for p in written])
     console.say(f"{pos.pages} pages; 版记 on page {pos.page}, last rule at {pos.last_rule_mm:.1f} mm")

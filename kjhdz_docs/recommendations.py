@@ -24,6 +24,7 @@ validated against the list and printed after it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -481,23 +482,48 @@ def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False
     from . import converter, fonts
     from .intake import read_inbox
 
+    from . import cache
+    from .intake import default_inbox
+    from .notice_data import notice_path
+    from .rendering import template_path
+
     fonts.check_fonts()
     converter.soffice_path()
     _week(year)                                  # bad notice data fails before the inbox is read
+    if rotation is None and inbox is None and rotation_path(year).exists():
+        rotation = rotation_path(year)
+    folder = Path(inbox) if inbox else default_inbox(year, FormKind.RECOMMENDATIONS)
+    outdir = build_dir(year, STAGE, out)
+    def stage_key() -> str:      # after the build too: the intake registers hand-placed files
+        return cache.stage_key(STAGE, year, files={
+            "notice.yaml": notice_path(year), "units.yaml": data_dir(year) / "units.yaml",
+            "rotation": Path(rotation) if rotation else None, "template": template_path(TEMPLATE)},
+            trees={"inbox": folder},
+            extra={"inbox": str(folder.resolve()), "register": cache.register_entries(year, folder)})
+
+    key = stage_key()
+    hit = cache.serve_stage(STAGE, key, outdir)
+    if hit:
+        cache.say_unchanged(STAGE, year, outdir)
+        if as_json:
+            console.emit_json(json.loads((outdir / JSON).read_text(encoding="utf-8")))
+        return int(hit.info.get("exit", 0))
     report = read_inbox(year, FormKind.RECOMMENDATIONS, inbox=inbox, progress=True)
     from .intake.report import print_report
 
     print_report(report)
-    if rotation is None and inbox is None and rotation_path(year).exists():
-        rotation = rotation_path(year)
-    return publish_list(year, report, out=out, as_json=as_json, rotation_file=rotation)
+    written: list[Path] = []
+    code = publish_list(year, report, out=out, as_json=as_json, rotation_file=rotation, published=written)
+    cache.store_stage(STAGE, stage_key(), written, info={"exit": code})
+    return code
 
 
 def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = False,
-                 rotation_file: Path | None = None) -> int:
+                 rotation_file: Path | None = None, published: list[Path] | None = None) -> int:
     """Apply the row rules to the accepted rows of ``report`` and write every output of the stage.
 
-    ``rotation_file`` is the 轮值主场 selection (optional; none when None).
+    ``rotation_file`` is the 轮值主场 selection (optional; none when None); ``published``, when given,
+    receives the paths of the files written.
     """
     from . import converter
     from .rendering import render_docx
@@ -511,7 +537,7 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
     rotation = load_rotation(Path(rotation_file), listed, week) if rotation_file else None
 
     outdir = build_dir(year, STAGE, out)
-    with staged_output(outdir) as (work, _):
+    with staged_output(outdir) as (work, written):
         data = list_json(year, week, listed, excluded, report, rotation)
         write_json(work / JSON, data)
         write_json(work / INTAKE_JSON, data["submissions"])
@@ -525,6 +551,8 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
         write_manifest(work, StageManifest(year=year, stage=STAGE, records=[record], reports=[JSON],
                                            intake=INTAKE_JSON))
 
+    if published is not None:
+        published.extend(written)
     units = {x.activity.unit for x in listed} | {x.activity.unit for x in excluded}
     console.table(f"{list_title(year)} → {outdir}", ["列入清单（项）", "待核实（项）", "推荐单位", "收件文件"],
                   [(len(listed), len(excluded), len(units), len(report.submissions))])

@@ -503,18 +503,42 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
     from .model import FormKind
     from .roster import load_roster
 
+    from . import cache
+    from .intake import default_inbox
+    from .notice_data import notice_path
+    from .paths import data_dir
+    from .rendering import template_path
+
     fonts.check_fonts()
     converter.soffice_path()
-    charts.cjk_font_file()
+    chart_font = charts.cjk_font_file()
     roster = load_roster(year)
+    outdir = build_dir(year, STAGE, out)
+    folder = Path(inbox) if inbox else default_inbox(year, FormKind.STATISTICS)
+    def stage_key() -> str:      # after the build too: the intake registers hand-placed files
+        return cache.stage_key(STAGE, year, files={
+            "notice.yaml": notice_path(year), "units.yaml": data_dir(year) / "units.yaml",
+            "template": template_path(TEMPLATE), "chart-font": Path(chart_font),
+            **{f"previous:{source}": path for source, path in previous_candidates(year)}},
+            trees={"inbox": folder},
+            extra={"inbox": str(folder.resolve()), "register": cache.register_entries(year, folder)})
+
+    key = stage_key()
+    hit = cache.serve_stage(STAGE, key, outdir)
+    if hit:
+        cache.say_unchanged(STAGE, year, outdir)
+        if as_json:
+            console.emit_json(json.loads((outdir / JSON).read_text(encoding="utf-8")))
+        return int(hit.info.get("exit", 0))
     report = read_inbox(year, FormKind.STATISTICS, inbox=inbox, progress=True)
     intake_json = _intake_json(report)
     previous = find_previous(year)
-    outdir = build_dir(year, STAGE, out)
     with staged_output(outdir) as (work, written):
         with console.status("building the summary report"):
             s, data = write_outputs(year, report, list(roster.units), work, previous=previous,
                                     intake_json=intake_json)
+    code = 1 if report.any_rejected else 0
+    cache.store_stage(STAGE, stage_key(), written, info={"exit": code})
     _print_intake(report)
     totals_table(s)
     console.say(f"{len(written)} files in {outdir}; "
@@ -523,7 +547,7 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
         console.say(f"未报送 {len(s.missing)} 个: {_list_cn(s.missing)}")
     if as_json:
         console.emit_json(data)
-    return 1 if report.any_rejected else 0
+    return code
 
 
 def _intake_json(report: IntakeReport) -> dict:

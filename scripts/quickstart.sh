@@ -5,7 +5,8 @@
 #   scripts/quickstart.sh test    # set up, then the whole test suite (pytest)
 #   scripts/quickstart.sh setup   # set up only
 #
-# Idempotent: packages already installed and an up-to-date .venv are left as they are.
+# Idempotent: packages already installed and an up-to-date .venv are left as they are. Quiet: apt and pip
+# output goes to .cache/quickstart.log; one line per step with its time; on a failure the log's last lines.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,9 +24,30 @@ APT_PACKAGES=(
   qpdf
   chromium                   # headless browser for the archive index page test
   dovecot-imapd              # a real IMAP server the invoke receive tests start on 127.0.0.1
+  strace                     # the durability drill reads the order of fsync and rename from the kernel
 )
 
 log() { printf '[quickstart] %s\n' "$*" >&2; }
+
+# Quiet: apt and pip write into the log file; the terminal gets one line per step with its time, and on a
+# failure the log's last lines and its path.
+mkdir -p .cache
+LOG="$here/.cache/quickstart.log"
+: > "$LOG"
+step() {   # step "what" command…
+  local what="$1"; shift
+  local started=$SECONDS rc=0
+  printf '[quickstart] %s … ' "$what" >&2
+  "$@" >>"$LOG" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    printf 'FAILED (exit %s, %s s)\n' "$rc" "$((SECONDS - started))" >&2
+    log "last lines of $LOG:"
+    tail -n 25 "$LOG" | sed 's/^/    /' >&2
+    log "full log: $LOG"
+    exit "$rc"
+  fi
+  printf 'ok (%s s)\n' "$((SECONDS - started))" >&2
+}
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -37,32 +59,44 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    step "apt-get update" apt-get update
+    step "installing ${#missing[@]} Debian package(s): ${missing[*]}" \
+      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   else
     log "missing Debian packages: ${missing[*]}"
     log "run as root:  sudo sh -c '$cmd'"
     exit 3
   fi
+else
+  log "Debian packages: all ${#APT_PACKAGES[@]} installed"
 fi
 
 if [ ! -x .venv/bin/python ]; then
-  log "creating .venv"
-  python3 -m venv .venv
+  step "creating .venv" python3 -m venv .venv
 fi
 stamp=".venv/.kjhdz-installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  log "installing Python dependencies into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test,bench]'
+  step "upgrading pip in .venv" .venv/bin/python -m pip install --upgrade pip
+  step "installing the Python dependencies into .venv" .venv/bin/python -m pip install -e '.[test,bench]'
   echo "$want" > "$stamp"
+else
+  log "Python environment: .venv up to date"
 fi
 
 case "$mode" in
-  setup) log "set-up complete" ;;
-  build) exec .venv/bin/invoke build-all --year 2024 "$@" ;;
+  setup) log "set-up complete (log: $LOG)" ;;
+  build)
+    # build-all --quiet prints only its closing lines: where the archive is, and last what was rejected
+    log "building the 2024 cycle (invoke build-all --year 2024) …"
+    started=$SECONDS rc=0
+    .venv/bin/invoke build-all --year 2024 --quiet "$@" || rc=$?
+    if [ "$rc" -eq 0 ]; then
+      log "the 2024 cycle is built, sealed and verified ($((SECONDS - started)) s)"
+    else
+      log "invoke build-all stopped with exit $rc after $((SECONDS - started)) s (exit codes: README.md)"
+    fi
+    exit "$rc" ;;
   test)  exec .venv/bin/python -m pytest "$@" ;;
   *) log "unknown mode '$mode' (use build, test or setup)"; exit 2 ;;
 esac

@@ -26,6 +26,13 @@ def _isolated_outputs(tmp_path_factory):
             os.environ[k] = v
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory, monkeypatch):
+    """Each test starts with an empty cache of its own (kjhdz_docs.cache): what one test built is never
+    served to another (a test injecting a fault must see the real work done)."""
+    monkeypatch.setenv("KJHDZ_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 def fake_soffice(tmp_path: Path, body: str) -> Path:
     """A stand-in for soffice that injects a failure (hang, exit 1, no output, truncated PDF)."""
     path = tmp_path / "soffice"

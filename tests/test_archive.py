@@ -343,13 +343,24 @@ def test_search_by_each_criterion(archive_env, capsys):
 
 
 # --- versions and the lock -------------------------------------------------------------------------
-def test_sealing_again_makes_v2_and_leaves_v1_alone(archive_copy):
+def test_sealing_again_unchanged_seals_nothing_forced_makes_v2_and_leaves_v1_alone(archive_copy, capsys):
     v1 = tree_hash(archive_copy / "2024" / "v1")
     assert seal_year(2024) == 0
+    assert "2024: v1 is current, nothing changed" in capsys.readouterr().err
+    assert sorted(p.name for p in (archive_copy / "2024").iterdir()) == ["latest", "v1"]
+    with pytest.raises(MissingInputError, match="--force needs --reason"):
+        seal_year(2024, force=True)
+    assert seal_year(2024, force=True, reason="重新封装：测试") == 0
     assert tree_hash(archive_copy / "2024" / "v1") == v1
     v2 = archive_copy / "2024" / "v2"
     assert bagging.validate(v2) == []
     assert bagging.info(v2)["Supersedes"] == "v1"
+    assert bagging.info(v2)["Seal-Reason"] == "重新封装：测试"
+    assert bagging.info(v2)["Changes"].startswith("against v1: 0 件 added, 0 removed, 0 changed")
+    seal = json.loads((v2 / "data" / "reports" / "seal.json").read_text(encoding="utf-8"))
+    assert seal["reason"] == "重新封装：测试" and seal["changes"]["against"] == "v1"
+    assert seal["content"]["digest"] == json.loads((archive_copy / "2024" / "v1" / "data" / "reports" / "seal.json")
+                                                    .read_text(encoding="utf-8"))["content"]["digest"]
     assert (archive_copy / "2024" / "latest").read_text().strip() == "v2"
     meta = json.loads((v2 / "data" / "metadata" / "0001.json").read_text(encoding="utf-8"))
     assert meta["version"] == "v2" and meta["supersedes"] == "v1" and meta["档号"] == "Z109-WS·2024-Y-KJB-0001"

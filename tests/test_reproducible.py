@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
+import json
+import re
+import shutil
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -11,7 +16,7 @@ import pytest
 
 from kjhdz_docs import reproducible
 from tests.conftest import requires_soffice
-from tests.drills.common import run_task
+from tests.drills.common import ROOT, run_task
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -96,20 +101,78 @@ def test_first_revision_cuts_an_appended_update():
     assert reproducible.first_revision(base) == base
 
 
+def _bench():
+    """benchmarks/bench_incremental.py as a module (its correction and notice edits are the test's too)."""
+    spec = importlib.util.spec_from_file_location("bench_incremental", ROOT / "benchmarks" / "bench_incremental.py")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return module
+
+
+def _env(base: Path, data: Path) -> dict:
+    return {"KJHDZ_DATA": str(data), "KJHDZ_BUILD": str(base / "build"), "KJHDZ_ARCHIVE": str(base / "archive"),
+            "KJHDZ_CACHE": str(base / "cache"), "SOURCE_DATE_EPOCH": "1733011200"}
+
+
+def _build_all(base: Path, data: Path):
+    done = run_task("build-all", "--year", "2024", "--quiet", env=_env(base, data), timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 @requires_soffice
 @pytest.mark.slow
-def test_the_sample_year_built_and_sealed_twice_is_byte_identical(tmp_path):
-    runs = []
-    for name in ("a", "b"):
-        env = {"KJHDZ_BUILD": str(tmp_path / name / "build"), "KJHDZ_ARCHIVE": str(tmp_path / name / "archive"),
-               "KJHDZ_CACHE": str(tmp_path / name / "cache"), "SOURCE_DATE_EPOCH": "1733011200"}
-        done = run_task("build-all", "--year", "2024", "--quiet", env=env, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        runs.append(tmp_path / name)
-    a, b = (tree(r / "build") for r in runs)
-    assert len(a) > 20 and {"2024/notice/notice.pdf", "2024/notice/notice.docx", "2024/summary/summary.xlsx",
-                            "2024/summary/funding.png", "2024/recommendations/recommendations.json"} <= set(a)
-    assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == set()
-    sa, sb = (sealed_tree(r / "archive" / "2024" / "v1") for r in runs)
+def test_the_sample_year_twice_identical_then_unchanged_corrected_and_renumbered(tmp_path):
+    """Two cold builds of the sample year (own build, archive and cache folders) give the same bytes in
+    build/ and in the sealed v1; then, on the second: unchanged → nothing sealed; one corrected 统计表 →
+    exactly one new version with the corrected total, the new 件 named in seal.json and bag-info; a new
+    notice serial → rebuilt (the PDF shows it, nothing stale from the cache); every bag verifies."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("register.json", ".register.lock"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    _build_all(a, data)
+    _build_all(b, data)
+    ta, tb = tree(a / "build"), tree(b / "build")
+    assert len(ta) > 20 and {"2024/notice/notice.pdf", "2024/notice/notice.docx", "2024/summary/summary.xlsx",
+                             "2024/summary/funding.png", "2024/recommendations/recommendations.json"} <= set(ta)
+    assert {k for k in ta.keys() | tb.keys() if ta.get(k) != tb.get(k)} == set()
+    sa, sb = (sealed_tree(r / "archive" / "2024" / "v1") for r in (a, b))
     assert len(sa) > 200 and sum(k.endswith(".pdf") for k in sa) > 100
     assert {k for k in sa.keys() | sb.keys() if sa.get(k) != sb.get(k)} == set()
+
+    # unchanged: served from the cache, nothing sealed
+    done = _build_all(b, data)
+    assert "2024: v1 is current, nothing changed" in done.stderr
+    assert sorted(p.name for p in (b / "archive" / "2024").iterdir() if p.is_dir()) == ["v1"]
+    assert tree(b / "build") == tb
+
+    # one corrected 统计表: exactly one new version, the corrected total, the 件 named
+    bench = _bench()
+    unit, indicator, expected, path = bench.correct_one(data, b / "build", 2024)
+    _build_all(b, data)
+    assert bench.versions(b / "archive", 2024) == ["v1", "v2"]
+    v2 = b / "archive" / "2024" / "v2"
+    summary = json.loads((v2 / "data" / "reports" / "summary" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["totals"][indicator] == expected
+    seal = json.loads((v2 / "data" / "reports" / "seal.json").read_text(encoding="utf-8"))
+    added = seal["changes"]["added"]
+    assert [c["件"] for c in added] == [f"submission:statistics:{path.name}"] and added[0]["档号"].startswith("Z109-WS")
+    superseded = [c for c in seal["changes"]["changed"] if unit in c["题名"]]
+    assert superseded, seal["changes"]            # the unit's earlier 统计表 is now superseded: changed
+    assert not seal["changes"]["removed"] and seal["changes"]["against"] == "v1"
+    info = (v2 / "bag-info.txt").read_text(encoding="utf-8")
+    assert f"Change-Added: {added[0]['档号']}" in info and "Changes: against v1: 1 件 added" in info
+
+    # a new notice serial: rebuilt, the PDF shows it
+    number = bench.bump_serial(data, 2024)
+    _build_all(b, data)
+    assert number in re.sub(r"\s+", "", bench.pdf_text(b / "build" / "2024" / "notice" / "notice.pdf"))
+    assert bench.versions(b / "archive", 2024) == ["v1", "v2", "v3"]
+    v3 = json.loads((b / "archive" / "2024" / "v3" / "data" / "reports" / "seal.json").read_text(encoding="utf-8"))
+    assert [c["件"] for c in v3["changes"]["changed"]][:1] == ["notice"]
+    done = run_task("verify", "--year", "2024", "--quiet", env=_env(b, data))
+    assert done.returncode == 0, done.stderr[-2000:]

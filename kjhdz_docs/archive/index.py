@@ -8,7 +8,6 @@ lock, so only one process writes it and readers never see half an index.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tinydb.storages import JSONStorage
 from .. import console
 from ..paths import archive_root
 from . import fulltext
+from ..staging import replace_durably
 from .lock import archive_lock
 
 INDEX = "index.json"
@@ -106,7 +106,7 @@ def write_index(root: Path | None = None) -> int:
     db = TinyDB(tmp, storage=JSONStorage, ensure_ascii=False, sort_keys=True, indent=1)
     db.insert_multiple(entries)
     db.close()
-    os.replace(tmp, index_path(root))
+    replace_durably(tmp, index_path(root))         # flushed before the rename, the folder after it
     fulltext.write_search_index(root, entries)
     return len(entries)
 

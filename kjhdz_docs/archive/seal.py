@@ -31,7 +31,9 @@ from .. import console, reproducible
 from ..errors import ConversionError, MissingInputError, VerificationError
 from ..manifest import write_json
 from ..paths import archive_root
+from ..staging import fsync_dir, fsync_tree, replace_durably
 from . import bag as bagging
+from . import changes
 from . import index as archive_index
 from . import sign
 from .lock import archive_lock
@@ -104,6 +106,28 @@ def remove_leftovers(year_dir: Path) -> list[str]:
     if gone:
         log.warning("%s: removed what an interrupted seal left: %s", year_dir, ", ".join(gone))
     return gone
+
+
+def repair_latest(year_dir: Path) -> str | None:
+    """Point ``latest`` at the highest sealed version when a killed run renamed it into place but did not
+    get to write the pointer (a renamed version is complete: validated and flushed before the rename).
+    Called under the archive lock; returns the version now named, or None when nothing was repaired."""
+    found = archive_index.versions(year_dir)
+    if not found:
+        return None
+    try:
+        named = (year_dir / archive_index.LATEST).read_text(encoding="utf-8").strip()
+    except OSError:
+        named = None
+    if named == found[-1].name:
+        return None
+    pointer = year_dir / f".{archive_index.LATEST}.part"
+    pointer.write_text(found[-1].name + "\n", encoding="utf-8")
+    replace_durably(pointer, year_dir / archive_index.LATEST)
+    archive_index.write_index(year_dir.parent)
+    log.warning("%s: latest named %s, but %s was sealed after it (an interrupted run); latest now names %s",
+                year_dir, named or "nothing", found[-1].name, found[-1].name)
+    return found[-1].name
 
 
 def next_version(year_dir: Path) -> tuple[str, str | None]:
@@ -230,9 +254,10 @@ def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str,
 
 # --- the seal ---------------------------------------------------------------------------------------
 def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str,
-            key: sign.SigningKey) -> dict:
+            key: sign.SigningKey, extra: dict | None = None) -> dict:
     """Write the whole payload into ``staging`` (bag not yet made); returns the seal report. Every stamped
-    PDF is signed (PAdES) before its record is written, so the record's sha256 is of the signed file."""
+    PDF is signed (PAdES) before its record is written, so the record's sha256 is of the signed file
+    (``extra``: further fields of seal.json, e.g. the content and changes of :mod:`.changes`)."""
     for rec in plan.records:
         for m in rec.members:
             _copy(m, staging)
@@ -280,6 +305,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": _pyhanko_version()},
         "signature": sign.describe(key),
     }
+    report.update(extra or {})
     write_json(staging / "reports" / SEAL_REPORT, report)
     return report
 
@@ -316,25 +342,40 @@ def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
     if report["supersedes"]:
         info["Supersedes"] = report["supersedes"]
     info.update(sign.BAG_INFO)
+    info.update(changes.bag_info_lines(report.get("changes"), report.get("reason")))
     return info
 
 
-def seal_year(year: int) -> int:
-    """Seal ``year`` into a new version of ``archive/<year>/``; 0 when sealed. A rejected submitted file is
+def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> int:
+    """Seal ``year`` into a new version of ``archive/<year>/`` when its content differs from the latest
+    version (:mod:`.changes`), else say that version is current; 0 either way. ``force`` seals anyway
+    (``reason`` is then required and recorded in seal.json and bag-info.txt). A rejected submitted file is
     the intake's finding: it is sealed with its reason and named in the closing table, not an error."""
+    if force and not (reason or "").strip():
+        raise MissingInputError("--force needs --reason \"…\": the reason for sealing an unchanged year is recorded "
+                                "in seal.json and bag-info.txt", hint='e.g. invoke archive --force --reason "…"')
     plan = plan_year(year)
     check_inputs(plan)
     key = sign.signing_key_for_seal()
+    new_content = changes.content(plan)
     root = archive_root()
     year_dir = root / str(year)
     with archive_lock(f"sealing {year}", root=root):
         year_dir.mkdir(parents=True, exist_ok=True)
         remove_leftovers(year_dir)
+        repair_latest(year_dir)
+        current, recorded = changes.latest(year_dir)
+        if current and not force and changes.unchanged(new_content, recorded):
+            console.err.print(f"{year}: {current} is current, nothing changed", highlight=False)   # even --quiet
+            return 0
         version, supersedes = next_version(year_dir)
+        delta = changes.diff(new_content, recorded, supersedes)
         staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=year_dir))
         try:
             today = reproducible.today()
-            report = lay_out(plan, staging, version=version, supersedes=supersedes, today=today, key=key)
+            report = lay_out(plan, staging, version=version, supersedes=supersedes, today=today, key=key,
+                             extra={"content": new_content, "changes": delta,
+                                    "reason": reason.strip() if force and reason else None})
             _pause_for_drill("bagging")
             with console.status("bagging (sha256 + sha512) and validating"):
                 bagging.make_bag(staging, bag_info(plan, report))
@@ -347,18 +388,31 @@ def seal_year(year: int) -> int:
             if final.exists():
                 raise VerificationError(f"{final} appeared while sealing; nothing was replaced")
             os.chmod(staging, 0o755)
+            fsync_tree(staging)                    # every file and folder on disk before the rename …
             _pause_for_drill("rename")
             os.rename(staging, final)
+            fsync_dir(year_dir)                    # … and the rename itself after it
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _pause_for_drill("index")
         pointer = year_dir / f".{archive_index.LATEST}.part"
         pointer.write_text(version + "\n", encoding="utf-8")
-        os.replace(pointer, year_dir / archive_index.LATEST)
+        replace_durably(pointer, year_dir / archive_index.LATEST)
         archive_index.write_index(root)
     _closing_table(plan, report, final)
+    _print_changes(report)
     return 0
+
+
+def _print_changes(report: dict) -> None:
+    delta = report.get("changes")
+    if report.get("reason"):
+        console.say(f"sealed although unchanged: {report['reason']}")
+    console.say(changes.summary_line(delta))
+    for label, key in (("+", "added"), ("-", "removed"), ("~", "changed")):
+        for c in (delta or {}).get(key) or []:
+            console.say(f"  {label} {c['档号']}  {c['题名']}")
 
 
 def _closing_table(plan: YearPlan, report: dict, final: Path) -> None:

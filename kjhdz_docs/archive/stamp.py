@@ -118,6 +118,23 @@ def find_blank_spot(path: Path) -> Placement | None:
     return None
 
 
+def blank_spot(path: Path) -> Placement | None:
+    """:func:`find_blank_spot`, remembered in :mod:`kjhdz_docs.cache` by the PDF's bytes and this module's
+    code (reading page 1 with pdfplumber is most of a seal's time when the renditions come from the cache)."""
+    from dataclasses import asdict
+
+    from .. import cache
+
+    key = cache.Key("stamp-spot").file("pdf", path).add("code", cache.file_sha256(Path(__file__))).hexdigest()
+    hit = cache.get("stamp-spot", key)
+    if hit is not None and "placement" in hit.info:
+        found = hit.info["placement"]
+        return Placement(**found) if found else None
+    placement = find_blank_spot(path)
+    cache.put("stamp-spot", key, {}, info={"placement": asdict(placement) if placement else None})
+    return placement
+
+
 def _is_blank(boxes, x: float, top: float) -> bool:
     x0, y0 = x - CLEARANCE, top - CLEARANCE
     x1, y1 = x + STAMP_W + CLEARANCE, top + STAMP_H + CLEARANCE
@@ -308,7 +325,7 @@ def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: li
     ``cells_for_pages(pages) -> StampCells`` gives the stamp's contents once the page count is known;
     ``fields`` are the DA/T 46 fields (页数 is filled in here).
     """
-    placement = find_blank_spot(src)
+    placement = blank_spot(src)
     with pikepdf.open(src) as pdf:
         pages = len(pdf.pages)
         if placement is not None:

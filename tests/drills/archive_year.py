@@ -20,9 +20,12 @@ def seal_env(base: Path, archive: Path, **extra: str) -> dict:
     return dict(os.environ, KJHDZ_BUILD=str(base / "build"), KJHDZ_ARCHIVE=str(archive), **extra)
 
 
-def start_seal(base: Path, archive: Path, **extra: str) -> subprocess.Popen:
-    """``invoke archive --year 2024`` in its own process (stderr piped, line by line)."""
-    return subprocess.Popen(SEAL, cwd=ROOT, env=seal_env(base, archive, **extra), stdout=subprocess.PIPE,
+FORCE = ["--force", "--reason", "drill: seal the unchanged year again"]
+
+
+def start_seal(base: Path, archive: Path, *args: str, **extra: str) -> subprocess.Popen:
+    """``invoke archive --year 2024 [args]`` in its own process (stderr piped, line by line)."""
+    return subprocess.Popen([*SEAL, *args], cwd=ROOT, env=seal_env(base, archive, **extra), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 

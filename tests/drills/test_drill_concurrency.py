@@ -23,7 +23,7 @@ from kjhdz_docs.errors import ExitCode
 
 from ..archive_tree import make_tree
 from ..conftest import fake_soffice, requires_soffice
-from .archive_year import index_consistent, start_seal, versions
+from .archive_year import FORCE, index_consistent, start_seal, versions
 from .common import ROOT, small_statistics_inbox
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -38,16 +38,25 @@ def tree(tmp_path_factory):
     return base
 
 
-def _both(base, archive, **env):
-    procs = [start_seal(base, archive, **env) for _ in range(2)]
+def _both(base, archive, args=(), **env):
+    procs = [start_seal(base, archive, *args, **env) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     return [(p.returncode, err) for p, (_, err) in zip(procs, outs)]
 
 
-def test_second_seal_waits_then_seals_the_next_version(tree, tmp_path, monkeypatch):
+def test_second_seal_waits_then_finds_the_year_current(tree, tmp_path, monkeypatch):
     archive = tmp_path / "archive"
     runs = _both(tree, archive)
     assert [code for code, _ in runs] == [0, 0], [err[-1500:] for _, err in runs]   # rejected files inside: still 0
+    assert versions(archive) == ["v1"]
+    assert sum("2024: v1 is current, nothing changed" in err for _, err in runs) == 1
+    assert bagging.validate(archive / "2024" / "v1") == [] and index_consistent(archive)
+
+
+def test_two_forced_seals_wait_for_each_other_and_seal_two_versions(tree, tmp_path, monkeypatch):
+    archive = tmp_path / "archive"
+    runs = _both(tree, archive, args=FORCE)
+    assert [code for code, _ in runs] == [0, 0], [err[-1500:] for _, err in runs]
     assert versions(archive) == ["v1", "v2"]
     assert all(bagging.validate(archive / "2024" / v) == [] for v in ("v1", "v2"))
     assert bagging.info(archive / "2024" / "v2")["Supersedes"] == "v1"
