@@ -39,6 +39,7 @@ def build_all(year: int) -> int:
         steps.insert(0, ("receive (sample mail)", lambda: receive_sample(year)))
     rejected = False
     timings = []
+    began = time.monotonic()
     for name, step in steps:
         console.say(f"[bold]── {name} ──[/bold]")
         started = time.monotonic()
@@ -49,6 +50,8 @@ def build_all(year: int) -> int:
         elif result:
             raise RuntimeError(f"{name} returned the unexpected exit code {result}")
     console.table(f"{year}: every step done", ["step", "time", "exit"], timings)
+    console.err.print(f"{year}: every step done in {time.monotonic() - began:.1f} s "
+                      f"({', '.join(f'{n} {t}' for n, t, _ in timings)})", highlight=False, soft_wrap=True)
     where_to_look(year)
     if rejected:
         rejected_files(year)
