@@ -23,6 +23,8 @@ def _run(call, *, quiet: bool = False, verbose: bool = False) -> None:
         code = call()
     except Exit:
         raise
+    except KeyboardInterrupt:
+        raise Exit("interrupted", code=130) from None
     except Exception as exc:   # noqa: BLE001 - the one place exceptions become exit codes
         raise Exit(exit_message(exc, traceback=verbose or os.environ.get("KJHDZ_TRACEBACK") == "1"),
                    code=exit_for(exc)) from None
