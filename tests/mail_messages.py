@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from kjhdz_docs import sample_data
+from kjhdz_docs.paths import ROOT
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 MINISTRY = "kjhdz@example.org"
@@ -28,6 +29,18 @@ class Sent:
     message_id: str
     files: list[str] = field(default_factory=list)      # attachment names
     eml: Path | None = None
+
+
+def year_folder(base: Path, year: int = 2024, names=("units.yaml", "notice.yaml", "archive.yaml")) -> Path:
+    """``base/data/<year>/`` with the year's roster (and notice and archive settings) copied: a data folder
+    for ``KJHDZ_DATA`` in which receive writes its register, kept messages and inboxes."""
+    import shutil
+
+    year_dir = Path(base) / "data" / str(year)
+    year_dir.mkdir(parents=True)
+    for name in names:
+        shutil.copyfile(ROOT / "data" / str(year) / name, year_dir / name)
+    return year_dir
 
 
 def message(*, sender: str, subject: str, date: dt.datetime | None, message_id: str | None,

@@ -14,23 +14,19 @@ import pytest
 
 from kjhdz_docs.intake import read_inbox
 from kjhdz_docs.model import FormKind, Status
-from kjhdz_docs.paths import ROOT
 from kjhdz_docs.receive.filing import receive
 from kjhdz_docs.receive.register import Register
 
-from .mail_messages import as_mbox, season
+from .mail_messages import as_mbox, season, year_folder
 
 YEAR = 2024
 
 
 @pytest.fixture()
 def year_dir(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    (data / str(YEAR)).mkdir(parents=True)
-    for name in ("units.yaml", "notice.yaml", "archive.yaml"):
-        shutil.copyfile(ROOT / "data" / str(YEAR) / name, data / str(YEAR) / name)
-    monkeypatch.setenv("KJHDZ_DATA", str(data))
-    return data / str(YEAR)
+    folder = year_folder(tmp_path, YEAR)
+    monkeypatch.setenv("KJHDZ_DATA", str(folder.parent))
+    return folder
 
 
 @pytest.fixture()

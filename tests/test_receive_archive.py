@@ -9,15 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 
 import pytest
 
-from kjhdz_docs.paths import ROOT
 from kjhdz_docs.pipeline import build_all
 from kjhdz_docs.receive.filing import receive
 
-from .mail_messages import season
+from .mail_messages import season, year_folder
 
 YEAR = 2024
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -25,11 +23,7 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 
 @pytest.mark.slow
 def test_sealed_year_dates_are_the_messages_dates(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    (data / str(YEAR)).mkdir(parents=True)
-    for name in ("units.yaml", "notice.yaml", "archive.yaml"):
-        shutil.copyfile(ROOT / "data" / str(YEAR) / name, data / str(YEAR) / name)
-    monkeypatch.setenv("KJHDZ_DATA", str(data))
+    monkeypatch.setenv("KJHDZ_DATA", str(year_folder(tmp_path, YEAR).parent))
     monkeypatch.setenv("KJHDZ_BUILD", str(tmp_path / "build"))
     monkeypatch.setenv("KJHDZ_ARCHIVE", str(tmp_path / "archive"))
     sent = season(tmp_path / "saved")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import shutil
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,12 +14,11 @@ import pytest
 from kjhdz_docs import sample_data
 from kjhdz_docs.intake import read_inbox
 from kjhdz_docs.model import FormKind, Status
-from kjhdz_docs.paths import ROOT
 from kjhdz_docs.receive.filing import receive
 from kjhdz_docs.receive.message import decode_words, parse
 from kjhdz_docs.receive.register import Register
 
-from .mail_messages import XLSX, as_mbox, message, season
+from .mail_messages import XLSX, as_mbox, message, season, year_folder
 
 YEAR = 2024
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -29,11 +27,9 @@ DATE = dt.datetime(YEAR, 6, 12, 10, 0, tzinfo=CHINA)
 
 @pytest.fixture()
 def year_dir(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    (data / str(YEAR)).mkdir(parents=True)
-    shutil.copyfile(ROOT / "data" / str(YEAR) / "units.yaml", data / str(YEAR) / "units.yaml")
-    monkeypatch.setenv("KJHDZ_DATA", str(data))
-    return data / str(YEAR)
+    folder = year_folder(tmp_path, YEAR, names=("units.yaml",))
+    monkeypatch.setenv("KJHDZ_DATA", str(folder.parent))
+    return folder
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -17,7 +16,7 @@ from kjhdz_docs.paths import ROOT
 from kjhdz_docs.receive.register import Register
 
 from .dovecot import PASSWORD, USER, imap_server
-from .mail_messages import message, season
+from .mail_messages import message, season, year_folder
 
 YEAR = 2024
 
@@ -32,10 +31,8 @@ def _receive(env) -> dict:
 
 @pytest.mark.slow
 def test_receive_imap_read_only_and_incremental(tmp_path):
-    data = tmp_path / "data"
-    year_dir = data / str(YEAR)
-    year_dir.mkdir(parents=True)
-    shutil.copyfile(ROOT / "data" / str(YEAR) / "units.yaml", year_dir / "units.yaml")
+    year_dir = year_folder(tmp_path, YEAR, names=("units.yaml",))
+    data = year_dir.parent
     sent = season(tmp_path / "saved")
     with imap_server() as server:
         (year_dir / "mail.yaml").write_text(
