@@ -75,6 +75,12 @@ def say(message: str) -> None:
         err.print(message, soft_wrap=True)
 
 
+def say_text(message: str) -> None:
+    """Like :func:`say`, the text taken literally (``[wrong-unit]`` is printed, not read as markup)."""
+    if not _quiet:
+        err.print(message, soft_wrap=True, markup=False)
+
+
 def emit_json(data) -> None:
     """Machine-readable result on stdout."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

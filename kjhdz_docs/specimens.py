@@ -393,12 +393,9 @@ def write_statistics_layout(path: Path, unit_text: str, values: dict | None = No
     else:
         ws.title = own_sheet
     cached = {}
-    sheets = []
     for n, (name, unit) in enumerate(sub_regions):
         sub = wb.create_sheet(name, n + int(cover_sheet))
         statistics_layout_sheet(sub, unit, (sub_region_values or {}).get(name) or sample_values(unit), year=year, **layout)
-    for sheet in wb.worksheets:
-        sheets.append(sheet.title)
     cached[ws.title] = statistics_layout_sheet(ws, unit_text, values, year=year, **layout)
     if second_own:
         other = wb.create_sheet(second_own)

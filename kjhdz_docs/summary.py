@@ -18,7 +18,6 @@ The same inbox gives byte-identical ``summary.json``, ``summary.xlsx`` and PNGs.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from dataclasses import dataclass

@@ -114,3 +114,21 @@ def test_a_wider_factor_lets_the_same_figure_pass(isolated, monkeypatch):
     monkeypatch.setenv("KJHDZ_DATA", str(isolated / "data"))
     report = read_inbox(2024, FormKind.STATISTICS, inbox, progress=False)
     assert [f for s in report.submissions for f in s.flags] == []
+
+
+def test_stderr_table_lists_flags_and_warnings(isolated, capsys):
+    from kjhdz_docs import console
+    from kjhdz_docs.intake.report import print_report
+
+    values = {u: sp.sample_values(u) for u in PROVINCES}
+    values["吉林省"] = values["吉林省"] | {"media.reports": 900_000}
+    inbox = _inbox(isolated / "in", values.get)
+    sp.write_statistics(inbox / "安徽省.xlsx", "安徽省", values["安徽省"], style="macros")
+    report = read_inbox(2024, FormKind.STATISTICS, inbox, progress=False)
+    console.configure(quiet=False)
+    print_report(report)
+    captured = capsys.readouterr()
+    flat = "".join((captured.err + captured.out).split())     # the console wraps long lines
+    assert "待核实（合理性检查，" in flat
+    assert "吉林省.xlsx统计表!C18[peers]「宣传报道数量」今年900000篇，上年无，同类中位数" in flat
+    assert "安徽省.xlsx工作簿含有宏（xl/vbaProject.bin）" in flat

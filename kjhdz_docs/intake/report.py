@@ -58,17 +58,19 @@ def print_report(report: IntakeReport) -> None:
     if lines:
         console.say("退回原因（逐个单元格）：")
         for line in lines:
-            console.say("  " + line, )
+            console.say_text("  " + line)
     flagged = [(s, f) for s in sorted(report.submissions, key=lambda s: s.file) for f in s.flags]
     if flagged:
         console.table(f"待核实（合理性检查，{len(flagged)} 项；数据照报计入汇总）",
-                      ["文件", "单位", "指标", "单元格", "今年", "上年", "同类中位数", "倍数", "说明"],
-                      [(s.file, s.unit or "—", f["indicator"], f.get("cell") or "—", str(f.get("value")),
+                      ["文件", "指标", "单元格", "今年", "上年", "同类中位数", "倍数"],
+                      [(s.file, f["indicator"], f.get("cell") or "—", str(f.get("value")),
                         "—" if f.get("previous") is None else str(f["previous"]),
                         "—" if f.get("peer_median") is None else str(f["peer_median"]),
-                        "—" if f.get("factor") is None else f"{f['factor']:g}", f["message"]) for s, f in flagged])
+                        "—" if f.get("factor") is None else f"{f['factor']:g}") for s, f in flagged])
+        for s, f in flagged:
+            console.say_text(f"  {s.file}  {f.get('cell') or ''}  [{f.get('rule')}]  {f['message']}")
     warned = [(s, w) for s in sorted(report.submissions, key=lambda s: s.file) for w in s.warnings]
     if warned:
         console.say("提示（宏、外部链接等未运行，使用文件中保存的值）：")
         for s, w in warned:
-            console.say(f"  {s.file}  {w}")
+            console.say_text(f"  {s.file}  {w}")
