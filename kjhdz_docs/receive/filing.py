@@ -312,7 +312,7 @@ class Filer:
 def receive(year: int, sources=(), *, imap: bool = False, year_dir: Path | None = None,
             now: dt.datetime | None = None, progress: bool = True, show: bool = True) -> ReceiveResult:
     """Receive from ``sources`` (paths) and, with ``imap``, from the mailbox of ``data/<year>/mail.yaml``."""
-    from .sources import LooseFile, read_source
+    from .sources import LooseFile, count_source, read_source
 
     year_dir = Path(year_dir) if year_dir else data_dir(year)
     if not sources and not imap:
@@ -333,8 +333,10 @@ def receive(year: int, sources=(), *, imap: bool = False, year_dir: Path | None 
             return out
 
         for src in sources:
-            items = read_source(Path(src))
-            for item in (console.progress(items, f"receiving {src}", total=None) if progress else items):
+            items = read_source(Path(src))          # parsed one at a time (a message's bytes are let go after it)
+            if progress:
+                items = console.progress(items, f"receiving {src}", total=count_source(Path(src)))
+            for item in items:
                 if isinstance(item, LooseFile):
                     result.loose.append((str(item.path), item.reason))
                     continue

@@ -55,6 +55,31 @@ def is_maildir(path: Path) -> bool:
     return path.is_dir() and all((path / d).is_dir() for d in ("cur", "new", "tmp"))
 
 
+def count_source(path: Path) -> int:
+    """How many items :func:`read_source` will yield (for the progress bar; nothing is parsed)."""
+    path = Path(path)
+    if is_maildir(path):
+        box = mailbox.Maildir(str(path), factory=None, create=False)
+        return len(box.keys())
+    if path.is_dir():
+        n = 0
+        for dirpath, dirnames, filenames in os.walk(path):
+            here = Path(dirpath)
+            maildirs = [d for d in dirnames if is_maildir(here / d)]
+            n += sum(count_source(here / d) for d in maildirs)
+            dirnames[:] = [d for d in dirnames if d not in maildirs and not d.startswith(".")]
+            n += sum(count_source(here / f) for f in filenames if not f.startswith("."))
+        return n
+    if path.is_file() and (path.suffix.lower() in MBOX_SUFFIXES or
+                           (path.suffix.lower() not in EML_SUFFIXES | MSG_SUFFIXES and _looks_like_mbox(path))):
+        box = mailbox.mbox(str(path), create=False)
+        try:
+            return len(box.keys())
+        finally:
+            box.close()
+    return 1
+
+
 def read_source(path: Path) -> Iterator[Incoming | LooseFile]:
     """Every message of ``path`` (a file or a folder), in a stable order."""
     path = Path(path)
