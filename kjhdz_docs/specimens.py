@@ -409,6 +409,20 @@ def write_statistics_layout(path: Path, unit_text: str, values: dict | None = No
     return path
 
 
+def write_symlink(path: Path, target: Path) -> Path:
+    """An inbox entry that is a symbolic link (to a form outside the inbox, a folder, or another entry)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, path)
+    return Path(path)
+
+
+def write_fifo(path: Path) -> Path:
+    """An inbox entry that is a FIFO named like a workbook (opening it for reading would block)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return Path(path)
+
+
 def _patch_package(path: Path, wb: Workbook, cached: dict[str, dict[str, str]], *, macros: bool,
                    external_link: bool, dde: bool) -> None:
     """Write formulas' cached results into the sheet XML (openpyxl keeps none), and add the parts an .xlsm

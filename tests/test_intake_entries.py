@@ -28,10 +28,10 @@ def odd_inbox(tmp_path_factory):
     sp.write_statistics(outside / "folder" / "山西省.xlsx", "山西省", sp.sample_values("山西省"))
     sp.write_statistics(inbox / "北京市.xlsx", "北京市科学技术委员会", sp.sample_values("北京市"))
     sp.write_statistics(inbox / "上海市.xlsx" / "统计表.xlsx", "上海市科学技术委员会", sp.sample_values("上海市"))
-    os.symlink(outside / "河北省.xlsx", inbox / "河北省.xlsx")
-    os.symlink(outside / "folder", inbox / "山西省")
-    os.symlink(inbox / "北京市.xlsx", inbox / "北京市-副本.xlsx")      # even a link to a file inside
-    os.mkfifo(inbox / "管道.xlsx")
+    sp.write_symlink(inbox / "河北省.xlsx", outside / "河北省.xlsx")
+    sp.write_symlink(inbox / "山西省", outside / "folder")
+    sp.write_symlink(inbox / "北京市-副本.xlsx", inbox / "北京市.xlsx")      # even a link to a file inside
+    sp.write_fifo(inbox / "管道.xlsx")
     return inbox
 
 

@@ -132,3 +132,14 @@ def test_stderr_table_lists_flags_and_warnings(isolated, capsys):
     assert "待核实（合理性检查，" in flat
     assert "吉林省.xlsx统计表!C18[peers]「宣传报道数量」今年900000篇，上年无，同类中位数" in flat
     assert "安徽省.xlsx工作簿含有宏（xl/vbaProject.bin）" in flat
+
+
+def test_median_without_each_unit_matches_statistics_median():
+    import random
+
+    from kjhdz_docs.intake.plausibility import _median_without
+    rng = random.Random(10)
+    for n in range(2, 40):
+        values = sorted(Decimal(rng.randint(1, 30)) for _ in range(n))
+        for i in range(n):
+            assert _median_without(values, i) == Decimal(statistics.median(values[:i] + values[i + 1:]))

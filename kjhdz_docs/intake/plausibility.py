@@ -25,7 +25,6 @@ table and the unit's 核实函; they never change a total.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -129,13 +128,23 @@ def peer_medians(subs: list[Submission], kinds: dict[str, str], settings: Settin
     out: dict[tuple[str, str], dict[str, Decimal]] = {}
     for group in by_kind.values():
         for ind in INDICATORS:
-            figures = [(s.unit, Decimal(s.values[ind.id])) for s in group if s.values.get(ind.id, 0) > 0]
+            figures = sorted((Decimal(s.values[ind.id]), s.unit) for s in group if s.values.get(ind.id, 0) > 0)
             if len(figures) <= settings.min_peers:
                 continue
-            for unit, _ in figures:
-                others = [v for u, v in figures if u != unit]
-                out.setdefault((unit, ind.id), {})["median"] = Decimal(statistics.median(others))
+            ordered = [v for v, _ in figures]
+            for i, (_, unit) in enumerate(figures):
+                out.setdefault((unit, ind.id), {})["median"] = _median_without(ordered, i)
     return out
+
+
+def _median_without(ordered: list[Decimal], i: int) -> Decimal:
+    """The median of the sorted ``ordered`` without its element ``i`` (linear time over all units, not n²)."""
+    k = len(ordered) - 1
+
+    def at(j: int) -> Decimal:
+        return ordered[j] if j < i else ordered[j + 1]
+
+    return at(k // 2) if k % 2 else (at(k // 2 - 1) + at(k // 2)) / 2
 
 
 def flag_report(report: IntakeReport, roster, previous=None, settings: Settings | None = None) -> int:
