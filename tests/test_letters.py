@@ -75,6 +75,12 @@ def _messages(folder: Path) -> None:
         msg = message(sender=f"{unit}联系人 <{SENDERS[unit]}>", subject=f"{unit}报送材料", date=date,
                       message_id=f"<{YEAR}-{n}@units.example.org>", attachments=atts)
         (folder / f"{n}.eml").write_bytes(bytes(msg))
+    # a form from a unit that is not on the roster: listed as unassigned, no letter
+    book = sample_data.fill_statistics_form(parts / "x.xlsx", YEAR, "火星市科学技术局",
+                                            sample_data.unit_values("北京市", "province", YEAR))
+    msg = message(sender="火星 <mars@units.example.org>", subject="统计表", date=dt.datetime(YEAR, 6, 15, tzinfo=CHINA),
+                  message_id=f"<{YEAR}-x@units.example.org>", attachments=[("统计表.xlsx", book.read_bytes(), XLSX)])
+    (folder / "x.eml").write_bytes(bytes(msg))
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +143,10 @@ def test_status_states(season):
     page = season["base"] / "archive" / str(YEAR) / "status.html"
     html = page.read_text(encoding="utf-8")
     assert "山西省" in html and "退回修改" in html and "&lt;5&gt;&amp;{{ year }}" in html
+    assert "http://" not in html and "https://" not in html and "src=" not in html     # works from file://
+    stray = season["status"]["unassigned"]
+    assert [(x["status"], x["sender"], x["problems"][0]["rule"]) for x in stray] == [
+        ("rejected", "mars@units.example.org", "unknown-unit")]
 
 
 def test_letters_written(season):

@@ -55,7 +55,7 @@ def context(season: Season, letter: Letter, letter_date: dt.date) -> dict:
 
 
 def render_letter_docx(season: Season, letter: Letter, letter_date: dt.date, out: Path) -> Path:
-    return render_docx(TEMPLATE, context(season, letter, letter_date), out)
+    return render_docx(TEMPLATE, context(season, letter, letter_date), out, date=letter_date)
 
 
 def message_id(season: Season, letter: Letter) -> str:

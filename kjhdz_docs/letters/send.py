@@ -61,7 +61,7 @@ def prepare(draft_bytes: bytes, now: dt.datetime) -> tuple[bytes, str, str]:
 def send_letters(season: Season, root: Path, entries: list[dict], *, now: dt.datetime | None = None) -> int:
     """Send every letter of ``entries`` with a To that the register has not sent yet; returns 0."""
     from ..mail_config import smtp_settings
-    from ..receive.register import Register, iso
+    from ..receive.register import Register, iso, write_atomic
 
     year = season.year
     year_dir = data_dir(year)
@@ -84,7 +84,11 @@ def send_letters(season: Season, root: Path, entries: list[dict], *, now: dt.dat
     sent = 0
     try:
         with Register.open(year_dir) as register:
+            done = {x.get("message_id") for x in register.letters()}     # re-read under the lock
             for e in todo:
+                if e["message_id"] in done:
+                    console.say(f"skipped (sent meanwhile by another run): {e['unit']} {e['kind']}")
+                    continue
                 folder = root / unit_folder(e["unit"])
                 draft_bytes = (folder / f"{e['name']}.eml").read_bytes()
                 when = now or dt.datetime.now(CHINA)
@@ -100,8 +104,6 @@ def send_letters(season: Season, root: Path, entries: list[dict], *, now: dt.dat
                         from None
                 keep = sent_dir(year) / unit_folder(e["unit"])
                 keep.mkdir(parents=True, exist_ok=True)
-                from ..receive.register import write_atomic
-
                 write_atomic(keep / f"{e['name']}.eml", data)
                 write_atomic(keep / f"{e['name']}.pdf", (folder / f"{e['name']}.pdf").read_bytes())
                 register.add_letter({"kind": e["kind"], "unit": e["unit"], "form": e["form"], "to": to_addr,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..notice_data import date_cn
 from ..status.compute import FORM_ZH, Season
 
-WORDING_VERSION = 1           # bump when the wording changes: every letter is then written anew
+WORDING_VERSION = 2           # bump when the wording changes: every letter is then written anew
 
 REJECTION, VERIFICATION, REMINDER, RECEIPT = "退回修改通知", "核实函", "催报通知", "回执"
 KINDS = (REJECTION, VERIFICATION, REMINDER, RECEIPT)
@@ -202,8 +202,8 @@ def verification(season: Season, unit: str, row: dict, letter_date: dt.date) -> 
                       "peer_median": _number(f.get("peer_median")), "note": note})
     when = received_cn(row.get("received"))
     sent = f"你单位于{when}报送的" if when else "你单位报送的"
-    before = [f"{sent}《{title}》（文件“{row['name']}”）已收到并予采用。经与你单位上年数据和同类单位数据比对，"
-              f"以下 {len(flags)} 项数据差异较大，请予核实："]
+    before = [f"{sent}《{title}》（文件“{row['name']}”）已收到并予采用。经审核，以下 {len(flags)} 项数据"
+              "可能有误，请予核实（表中列出今年填报数，及可比的上年数和同类单位中位数；“—”为无可比数据）："]
     deadline = season.deadline(row["form"])
     answer = f"将核实结果发送至{email}" if email else "报送核实结果"
     after = ["如数据无误，请复函确认（回复本邮件即可）；如有误，请修改后重新报送统计表电子版（.xlsx）及盖章扫描件。"
@@ -237,9 +237,10 @@ def reminder(season: Season, unit: str, row: dict, letter_date: dt.date) -> Lett
     if late:
         before[0] += f"报送截止时间已过 {(letter_date - deadline).days} 天。"
     where = f"发送至{email}" if email else "报送"
-    after = [(f"请于收到本通知后尽快将《{title}》电子版（.xlsx）及盖章扫描件{where}。" if late else
-              f"请于{date_cn(deadline)}前将《{title}》电子版（.xlsx）及盖章扫描件{where}。")
-             + "如已报送，请核对发送地址，并将原邮件转发至上述邮箱。", "特此通知。"]
+    short = FORM_ZH[row["form"]]
+    after = [(f"请于收到本通知后尽快将{short}电子版（.xlsx）及盖章扫描件{where}；" if late else
+              f"请于{date_cn(deadline)}前将{short}电子版（.xlsx）及盖章扫描件{where}；")
+             + ("如已报送，请将原邮件转发至该邮箱。" if email else "如已报送，请告知报送时间。"), "特此通知。"]
     to, source, note = _recipient(season, unit, row)
     facts = {"deadline": row["deadline"], "late": late}
     return Letter(REMINDER, unit, row["form"], facts, _split_title(f"关于报送{title}的催报通知"),
@@ -255,7 +256,7 @@ def receipt(season: Season, unit: str, row: dict, letter_date: dt.date) -> Lette
             {"label": "发件人", "value": row.get("sender") or "—"},
             {"label": "文件大小", "value": f"{row['size']:,} 字节"},
             {"label": "SHA-256", "value": row["sha256"]}]
-    after = ["SHA-256 是所收文件内容的校验值，可用来核对我部收到的文件与你单位发出的文件是否一致。",
+    after = ["SHA-256 为所收文件内容的校验值，可据以核对收发文件是否一致。",
              "特此回复。"]
     to, source, note = _recipient(season, unit, row)
     facts = {"file": row["file"], "sha256": row["sha256"], "received": row.get("received")}

@@ -61,6 +61,11 @@ def show_status(year: int, *, form: str | None = None, as_json: bool = False, to
                          r["sender"] or "—", r["file"] or "—", problem, len(r["letters"]), days))
     console.table(f"{year} 报送情况（截至 {season.today.isoformat()}）",
                   ["单位", "报表", "状态", "收件时间", "发件人", "文件", "问题", "已发函", "截止"], rows)
+    from .compute import unassigned
+
+    for item in unassigned(season, forms):
+        console.say(f"not a roster unit's: {FORM_ZH[item['form']]} {item['file']} ({item['status']}, "
+                    f"from {item['sender'] or '—'}): {item['problems'][0]['message'] if item['problems'] else ''}")
     page = write_page(season, forms)
     console.say(f"status page: {page} ({page.as_uri()})")
     if as_json:

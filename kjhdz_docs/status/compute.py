@@ -184,5 +184,17 @@ def status_json(season: Season, forms: list[str] | None = None) -> dict:
     units in roster order, as JSON objects have none)."""
     forms = forms or [f.value for f in FORMS]
     return {"year": season.year, "generated": season.generated, "today": season.today.isoformat(),
-            "roster": list(season.units),
+            "roster": list(season.units), "unassigned": unassigned(season, forms),
             "units": {u: {f: rows[f] for f in forms} for u, rows in season.units.items()}}
+
+
+def unassigned(season: Season, forms: list[str] | None = None) -> list[dict]:
+    """Workbooks that belong to no roster unit (no unit line, or one the roster does not know): the clerk
+    answers these by hand — no letter is written for them."""
+    out = []
+    for form in forms or [f.value for f in FORMS]:
+        for e in season.reports[form]["submissions"]:
+            if e["status"] in WORKBOOK_STATUSES and (not e.get("unit") or season.roster.get(e["unit"]) is None):
+                out.append({"form": form, "file": e["file"], "status": e["status"], **_provenance(e),
+                            "problems": e.get("problems") or []})
+    return out

@@ -115,11 +115,15 @@ def _tables(doc) -> None:
 
 
 def _closing(doc) -> None:
-    _paragraphs(doc, "after")
-    _tag(doc, "{%p for c in contact %}")
-    _p(doc, "{{ c }}", g.BODY, align="left")
+    """The closing paragraphs, the contact, the signature and the date, kept together: a page never holds
+    the signature alone."""
+    _tag(doc, "{%p for t in after %}")
+    g.set_ppr(_p(doc, "{{ t }}", g.BODY)._p.get_or_add_pPr(), keep_next=True)
     _tag(doc, "{%p endfor %}")
-    _p(doc, "", g.NORMAL)
+    _tag(doc, "{%p for c in contact %}")
+    g.set_ppr(_p(doc, "{{ c }}", g.BODY, align="left")._p.get_or_add_pPr(), keep_next=True)
+    _tag(doc, "{%p endfor %}")
+    g.set_ppr(_p(doc, "", g.NORMAL)._p.get_or_add_pPr(), keep_next=True)
     name = _p(doc, "{{ signature }}", g.SIGNATURE)
     g.set_ppr(name._p.get_or_add_pPr(), keep_next=True, right=0)
     name._p.get_or_add_pPr().find(qn("w:ind")).set(qn("w:right"), "{{ signature_right }}")
