@@ -1,8 +1,10 @@
-"""The sample year: fictional inboxes of submitted forms, generated deterministically.
+"""The sample year: fictional submissions of the roster's units, generated deterministically.
 
-``data/2024/inbox/`` (附件1 推荐表 and 附件2 统计表 of most roster units) and ``data/2023/inbox/statistics/``
-(a smaller year, so that the 2024 summary report shows year over year) are written by :func:`generate`
-(``invoke make-sample-data``) and committed. All figures are fictional.
+The 2024 season (附件1 推荐表 and 附件2 统计表 of most roster units) and 2023's statistics (a smaller year,
+so that the 2024 summary report shows year over year) are written by :func:`generate`
+(``invoke make-sample-data``) as the messages units send (:mod:`kjhdz_docs.sample_mail`):
+``data/<year>/mail/sample.mbox``, committed. ``build-all`` receives them into the inboxes first. All
+figures are fictional.
 
 The inboxes look like what the ministry receives:
 
@@ -18,9 +20,9 @@ The inboxes look like what the ministry receives:
 The same generator makes larger years for the benchmarks: :func:`write_scale_project` writes a
 roster of *n* units (the real 60 first, then fictional 样例单位) with both inboxes.
 
-Everything but the LibreOffice renditions (.xls/.ods) is byte-identical from run to run; the file
-modification times are set from the data, and the file names sort in submission order (a git
-checkout loses the times, and the intake breaks a tie by the later name).
+The mbox is byte-identical from run to run (the .xls/.ods renditions, LibreOffice output, are reused from
+the committed mbox when made without LibreOffice). The received time of each submission is its
+message's Date — never a file's modification time, which a checkout loses.
 """
 
 from __future__ import annotations
