@@ -129,8 +129,7 @@ def _body(doc) -> None:
     _p(doc, "{{ b.text }}", g.BODY)
     _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
-    gap = _p(doc, "", g.NORMAL)
-    g.set_ppr(gap._p.get_or_add_pPr(), keep_next=True)
+    _empty(doc, 1)
     # the contact block stays on one page: every line but the last keeps with the next
     _tag(doc, "{%p for c in contact %}")
     _tag(doc, "{%p if not loop.last %}")
