@@ -168,35 +168,69 @@ def _save(wb, path: Path, mtime: float | None) -> Path:
 
 
 # --- companion files ----------------------------------------------------------------------------------
-def write_scan_pdf(path: Path, text: str = "scan") -> Path:
-    """A tiny one-page PDF standing in for a 盖章扫描件 (valid, deterministic)."""
+SCAN_DPI = 100          # the sample scans' resolution (A4 at 100 dpi: 827 × 1169 px)
+
+
+def scan_image(unit: str, what: str, year: int = 2024, *, seed: str = ""):
+    """A scanned 盖章页 as an image (PIL, RGB): real Chinese text a reader (and OCR) can read, a red 公章,
+    the top 40 mm left blank as on a printed form (deterministic)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from .charts import cjk_font_file
+
+    rng = _rng("scan", unit, what, seed)
+    w, h = round(210 / 25.4 * SCAN_DPI), round(297 / 25.4 * SCAN_DPI)
+    img = Image.new("RGB", (w, h), (246, 246, 244))
+    draw = ImageDraw.Draw(img)
+    title = ImageFont.truetype(cjk_font_file(), 34)
+    body = ImageFont.truetype(cjk_font_file(), 26)
+    top = round(42 / 25.4 * SCAN_DPI)
+    draw.text((w // 2, top), f"{year}年全国科技活动周", font=title, fill=(25, 25, 25), anchor="mt")
+    draw.text((w // 2, top + 50), what, font=title, fill=(25, 25, 25), anchor="mt")
+    lines = [f"报送单位：{unit}", "经审核，所报材料内容真实、数据准确。", "特此报送。",
+             f"联系人：王{'明丽华强'[rng.randrange(4)]}　电话：010-{rng.randrange(10000000, 99999999)}"]
+    y = top + 150
+    for line in lines:
+        draw.text((110, y), line, font=body, fill=(30, 30, 30))
+        y += 56
+    draw.text((w - 110, y + 90), unit, font=body, fill=(30, 30, 30), anchor="rt")
+    draw.text((w - 110, y + 140), f"{year}年4月12日", font=body, fill=(30, 30, 30), anchor="rt")
+    cx, cy, r = w - 210, y + 120, 92
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=(200, 30, 30), width=6)
+    draw.text((cx, cy), "★", font=title, fill=(200, 30, 30), anchor="mm")
+    return img
+
+
+def write_scan_pdf(path: Path, unit: str = "某单位", what: str = "统计表盖章页", year: int = 2024) -> Path:
+    """A 盖章扫描件 as scanners write it: one page holding only an image (no text layer, PDF 1.3, no
+    metadata), deterministic."""
+    import zlib
+
     import pikepdf
 
+    img = scan_image(unit, what, year)
     pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(595, 842))
-    stream = f"0 0 0 RG 4 w 120 600 m 475 600 l S BT /F1 18 Tf 200 700 Td ({text}) Tj ET".encode("ascii")
+    width, height = img.width * 72 / SCAN_DPI, img.height * 72 / SCAN_DPI
+    pdf.add_blank_page(page_size=(width, height))
+    image = pikepdf.Stream(pdf, zlib.compress(img.tobytes(), 9))
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height, image.BitsPerComponent = img.width, img.height, 8
+    image.ColorSpace, image.Filter = pikepdf.Name.DeviceRGB, pikepdf.Name.FlateDecode
     page = pdf.pages[0]
-    page.Contents = pdf.make_stream(stream)
-    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pikepdf.Dictionary(
-        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)))
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.Contents = pdf.make_stream(f"q {width:.2f} 0 0 {height:.2f} 0 0 cm /Im0 Do Q".encode("ascii"))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pdf.save(path, deterministic_id=True, compress_streams=True)
+    pdf.save(path, deterministic_id=True, compress_streams=True, force_version="1.3")
     return Path(path)
 
 
-def write_scan_png(path: Path, seed: str = "") -> Path:
-    """A small grey PNG with a red circle: a photographed 公章 page (deterministic)."""
-    from PIL import Image, ImageDraw
-
-    rng = _rng("png", seed)
-    img = Image.new("L", (120, 170), 235)
-    draw = ImageDraw.Draw(img)
-    for y in range(20, 110, 12):
-        draw.line((14, y, 14 + rng.randint(60, 92), y), fill=90, width=3)
-    img = img.convert("RGB")
-    ImageDraw.Draw(img).ellipse((60, 110, 105, 155), outline=(200, 20, 20), width=4)
+def write_scan_png(path: Path, unit: str = "某单位", what: str = "推荐表盖章页", year: int = 2024, *,
+                   dpi: int | None = None) -> Path:
+    """A photographed or scanned 盖章页 as PNG; ``dpi`` None writes no resolution (as many phones and
+    scanners do)."""
+    img = scan_image(unit, what, year)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG", optimize=True)
+    img.save(path, format="PNG", optimize=True, **({"dpi": (dpi, dpi)} if dpi else {}))
     return Path(path)
 
 
@@ -344,9 +378,11 @@ def write_statistics_year(year: int, inbox: Path, units: Sequence[tuple[str, str
         n_written += 1
     if full:
         extras = {
-            f"{AGENCY_SPELLINGS['北京市']}/北京市统计表盖章件.pdf": lambda p: write_scan_pdf(p, "Beijing stamped"),
-            "天津市-统计表盖章扫描件.pdf": lambda p: write_scan_pdf(p, "Tianjin stamped"),
-            "四川省/盖章页.png": lambda p: write_scan_png(p, "四川省"),
+            f"{AGENCY_SPELLINGS['北京市']}/北京市统计表盖章件.pdf":
+                lambda p: write_scan_pdf(p, "北京市科学技术委员会", "统计表盖章页", year),
+            "天津市-统计表盖章扫描件.pdf": lambda p: write_scan_pdf(p, "天津市科学技术局", "统计表盖章页", year),
+            "四川省/盖章页.png": lambda p: write_scan_png(p, "四川省科学技术厅", "统计表盖章页", year,
+                                                          dpi=SCAN_DPI),
             f"上海市-{year}年科技活动周工作总结.docx":
                 lambda p: write_unit_report(p, "上海市", year, unit_values("上海市", "province", year)),
             "某协会-统计表.xlsx": None,
@@ -425,8 +461,9 @@ def write_recommendations_year(year: int, inbox: Path, units: Sequence[tuple[str
         fill_statistics_form(inbox / wrong, year, "云南省科技厅", unit_values("云南省", "province", year), mtime=deadline)
         plan.recommendations[wrong] = "rejected: no-form"
         plan.own("recommendations", wrong, "云南省", deadline - 86400 * 2)
-        for name, writer in {"河北省/推荐表盖章扫描件.pdf": lambda p: write_scan_pdf(p, "Hebei stamped"),
-                             "中科院-推荐表盖章页.png": lambda p: write_scan_png(p, "中国科学院")}.items():
+        scans = {"河北省/推荐表盖章扫描件.pdf": lambda p: write_scan_pdf(p, "河北省科学技术厅", "推荐表盖章页", year),
+                 "中科院-推荐表盖章页.png": lambda p: write_scan_png(p, "中国科学院", "推荐表盖章页", year)}
+        for name, writer in scans.items():
             writer(inbox / name)
             os.utime(inbox / name, (deadline, deadline))
             plan.recommendations[name] = "attachment"

@@ -25,6 +25,10 @@ APT_PACKAGES=(
   chromium                   # headless browser for the archive index page test
   dovecot-imapd              # a real IMAP server the invoke receive tests start on 127.0.0.1
   strace                     # the durability drill reads the order of fsync and rename from the kernel
+  ocrmypdf                   # scans -> searchable PDF/A-2b in the archive (Debian's, with its Tesseract)
+  tesseract-ocr-chi-sim      # OCR of the 盖章扫描件 (simplified Chinese)
+  ghostscript                # ocrmypdf's PDF/A writer
+  img2pdf                    # ocrmypdf's lossless image wrapper
 )
 
 log() { printf '[quickstart] %s\n' "$*" >&2; }

@@ -9,6 +9,7 @@ the intake's own ``report_json``. ``make_tree(base)`` writes it under ``base``.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,17 +19,22 @@ import pytest
 from docx import Document
 from docx.shared import Mm, Pt
 
+from kjhdz_docs import specimens
 from kjhdz_docs.converter import convert_to_pdf
 from kjhdz_docs.errors import Problem
 from kjhdz_docs.intake.report import report_json
 from kjhdz_docs.manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from kjhdz_docs.model import FormKind, IntakeReport, Status, Submission
+from kjhdz_docs.sample_data import write_scan_pdf, write_scan_png
 
 YEAR = 2024
 NFD_NAME = unicodedata.normalize("NFD", "统计表-Café修订.xlsx")
 # an activity 北京市 recommends: in its 推荐表's cells and in the 推荐清单's text
 ACTIVITY = "2024年北京市科技活动周·人工智能科普大篷车进社区"
 ACTIVITY_INTRO = "组织人工智能科普大篷车走进社区，邀请科研人员讲解机器学习与大模型的原理。"
+# the organization as a form names itself (the intake report's ``issuer``); the others fall back to the roster unit
+ISSUERS = {"天津市.xlsx": "天津市科学技术局"}
+WRONG_INBOX = "云南省-统计表（误报）.xlsx"      # a real 统计表 sent to the 推荐表 inbox
 
 
 def _docx(path: Path, title: str, paragraphs: int = 12, extra: tuple[str, ...] = ()) -> Path:
@@ -62,7 +68,11 @@ def _xlsx(path: Path, unit: str, rows: int = 6, title: str = "统计表", activi
     return path
 
 
+RECEIVED = 1712712660.0          # 2024-04-10 09:31 +08:00: the day the test inboxes were "received"
+
+
 def _sub(inbox: Path, rel: str, status: Status, unit: str | None, **kw) -> Submission:
+    os.utime(inbox / rel, (RECEIVED, RECEIVED))
     data = (inbox / rel).read_bytes()
     return Submission(file=rel, sha256=hashlib.sha256(data).hexdigest(), size=len(data), status=status, unit=unit,
                       **kw)
@@ -77,7 +87,9 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
     _xlsx(rec_inbox / "北京市-推荐表.xlsx", "北京市", title="推荐表", activity=(ACTIVITY, ACTIVITY_INTRO))
     _xlsx(rec_inbox / "上海市-推荐表.xlsx", "", title="推荐表")
     (rec_inbox / "河北省-推荐表.xlsx").write_bytes(b"this is not a workbook, just text renamed\n" * 3)
-    (rec_inbox / "北京市-盖章扫描件.pdf").write_bytes(b"%PDF-1.4\n% a scan stands in here\n%%EOF\n")
+    write_scan_pdf(rec_inbox / "北京市-盖章扫描件.pdf", "北京市科学技术委员会", "推荐表盖章页", YEAR)
+    specimens.write_statistics(rec_inbox / WRONG_INBOX, "云南省科技厅", specimens.sample_values("云南省", seed=3))
+    (rec_inbox / "北京市-补充说明.pdf").write_bytes(b"%PDF-1.4\n% not a usable PDF\n%%EOF\n")
     (rec_inbox / "说明.txt").write_text("随表说明\n", encoding="utf-8")
     recs = [
         _sub(rec_inbox, "北京市-推荐表.xlsx", Status.ACCEPTED, "北京市"),
@@ -86,6 +98,10 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
         _sub(rec_inbox, "河北省-推荐表.xlsx", Status.REJECTED, "河北省",
              problems=[Problem("not-a-workbook", "文件内容不是电子表格")]),
         _sub(rec_inbox, "北京市-盖章扫描件.pdf", Status.ATTACHMENT, "北京市", attached_to="北京市-推荐表.xlsx"),
+        # a PDF that only looks like one: it cannot be normalized, the record says why
+        _sub(rec_inbox, "北京市-补充说明.pdf", Status.ATTACHMENT, "北京市", attached_to="北京市-推荐表.xlsx"),
+        _sub(rec_inbox, WRONG_INBOX, Status.REJECTED, "云南省",
+             problems=[Problem("no-form", "工作簿中未找到推荐表的表头（这是附件2 统计表，请报送到统计表收件箱）")]),
         _sub(rec_inbox, "说明.txt", Status.UNMATCHED, None, notes=["文件名未能对应到报送单位，请人工核对"]),
     ]
 
@@ -93,12 +109,16 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
     _xlsx(stat_inbox / "北京市-统计表-修改稿.xlsx", "北京市", rows=8)
     _xlsx(stat_inbox / "广东省" / NFD_NAME, "广东省")
     _xlsx(stat_inbox / "天津市.xlsx", "天津市", rows=30)
+    write_scan_png(stat_inbox / "天津市-盖章页.png", "天津市科学技术局", "统计表盖章页", YEAR)    # no resolution recorded
+    _docx(stat_inbox / "天津市-工作总结.docx", "天津市2024年全国科技活动周工作总结", paragraphs=4)
     stats = [
         _sub(stat_inbox, "北京市-统计表-初稿.xlsx", Status.SUPERSEDED, "北京市",
              superseded_by="北京市-统计表-修改稿.xlsx"),
         _sub(stat_inbox, "北京市-统计表-修改稿.xlsx", Status.ACCEPTED, "北京市"),
         _sub(stat_inbox, f"广东省/{NFD_NAME}", Status.ACCEPTED, "广东省"),
         _sub(stat_inbox, "天津市.xlsx", Status.ACCEPTED, "天津市"),
+        _sub(stat_inbox, "天津市-盖章页.png", Status.ATTACHMENT, "天津市", attached_to="天津市.xlsx"),
+        _sub(stat_inbox, "天津市-工作总结.docx", Status.ATTACHMENT, "天津市", attached_to="天津市.xlsx"),
     ]
     return {"recommendations": (rec_inbox, recs), "statistics": (stat_inbox, stats)}
 
@@ -130,6 +150,9 @@ def make_tree(base: Path) -> Path:
             ("summary", FormKind.STATISTICS, "2024年全国科技活动周总结报告", "2024-06-30")):
         inbox, subs = inboxes[kind.value]
         report = report_json(IntakeReport(year=YEAR, kind=kind, inbox=str(inbox), submissions=subs))
+        for item in report["submissions"]:
+            if item["file"] in ISSUERS:
+                item.setdefault("issuer", ISSUERS[item["file"]])
         write_json(stages[stage] / "intake.json", report)
         write_json(stages[stage] / f"{stage}.json", {"counts": {"files": len(subs)}, "submissions": report})
         write_manifest(stages[stage], StageManifest(year=YEAR, stage=stage, records=[BuiltRecord(

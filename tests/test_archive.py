@@ -31,7 +31,7 @@ from kjhdz_docs.archive.search import find, search
 from kjhdz_docs.archive.seal import seal_year
 from kjhdz_docs.archive.verify import verify
 from kjhdz_docs.errors import ArchiveConflictError, DataFileError, MissingInputError, VerificationError
-from tests.archive_tree import NFD_NAME, year_tree
+from tests.archive_tree import NFD_NAME, WRONG_INBOX, year_tree
 from tests.conftest import requires_soffice
 
 pytestmark = [requires_soffice, pytest.mark.slow]
@@ -79,7 +79,9 @@ def bag(sealed):
 
 @pytest.fixture(scope="module")
 def records(bag):
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((bag / "data" / "metadata").glob("*.json"))]
+    """Every 件's metadata, in the order of the 归档文件目录 (序号)."""
+    found = [json.loads(p.read_text(encoding="utf-8")) for p in (bag / "data" / "metadata").glob("*.json")]
+    return sorted(found, key=lambda r: r["序号"])
 
 
 def rendition(record: dict) -> dict | None:
@@ -91,23 +93,31 @@ def test_seal_returns_0_although_the_intake_rejected_files(sealed):
     assert sealed[2] == 0          # the rejected files are sealed with their reasons
 
 
-def test_codes_are_gap_free_ordered_and_stable(sealed, records, archive_env):
+def test_item_numbers_restart_in_every_class_gap_free_ordered_and_stable(sealed, records, archive_env):
+    """DA/T 22-2015: the 件号 is the order number within the lowest class (年度-保管期限-机构), from 1."""
     codes = [r["档号"] for r in records]
-    assert [int(CODE.match(c).group(3)) for c in codes] == list(range(1, len(records) + 1))
+    assert codes[:3] == [f"Z109-WS·2024-Y-KJB-000{i}" for i in (1, 2, 3)]
+    assert codes[3:] == [f"Z109-WS·2024-D30-DWB-{i:04d}" for i in range(1, len(records) - 2)]
+    assert [r["件号"] for r in records] == [int(CODE.match(c).group(3)) for c in codes]
+    assert [r["序号"] for r in records] == list(range(1, len(records) + 1))
     assert [r["type"] for r in records[:3]] == ["notice", "recommendations", "summary"]
-    assert codes[0] == "Z109-WS·2024-Y-KJB-0001"
     assert all(r["type"] == "submission" and "-D30-DWB-" in r["档号"] for r in records[3:])
-    # 推荐表 inbox before 统计表 inbox, roster order (北京 河北 上海), unknown unit last
+    # 推荐表 inbox before 统计表 inbox, roster order (北京 河北 上海 云南), unknown unit last
     files = [r["submission"]["file"] for r in records[3:]]
-    assert files[:4] == ["北京市-推荐表.xlsx", "河北省-推荐表.xlsx", "上海市-推荐表.xlsx", "说明.txt"]
-    assert files[4:] == ["北京市-统计表-修改稿.xlsx", "北京市-统计表-初稿.xlsx", "天津市.xlsx", f"广东省/{NFD_NAME}"]
+    assert files[:5] == ["北京市-推荐表.xlsx", "河北省-推荐表.xlsx", "上海市-推荐表.xlsx", WRONG_INBOX, "说明.txt"]
+    assert files[5:] == ["北京市-统计表-修改稿.xlsx", "北京市-统计表-初稿.xlsx", "天津市.xlsx", f"广东省/{NFD_NAME}"]
     assert [r.code for r in plan_year(2024).records] == codes       # a rebuild numbers the same way
+    # folders and metadata files are named by class and 件号
+    assert all(r["files"][0]["path"].startswith("data/submissions/") or
+               r["files"][0]["path"].startswith(f"data/documents/{r['档号'].split('-', 2)[2]}/") for r in records)
 
 
 def test_companion_scan_rides_with_its_workbook(records):
     beijing = records[3]
     roles = {f["name"]: f["role"] for f in beijing["files"]}
-    assert roles == {"北京市-推荐表.xlsx": "submission", "北京市-盖章扫描件.pdf": "companion", "北京市-推荐表.pdf": "rendition"}
+    assert roles == {"北京市-推荐表.xlsx": "submission", "北京市-盖章扫描件.pdf": "companion",
+                     "北京市-补充说明.pdf": "companion", "北京市-推荐表.pdf": "rendition",
+                     "北京市-盖章扫描件.pdf.pdf": "normalized"}
     assert any(rel["关系类型"] == "随附材料" for rel in beijing["关系"])
 
 
@@ -117,6 +127,7 @@ def test_unsafe_file_is_archived_as_is_with_the_reason(records):
     assert rendition(hebei) is None and "not-a-workbook" in hebei["rendition"]["reason"]
     shanghai = records[5]                  # rejected by the form rules, but a workbook: it has a rendition
     assert shanghai["submission"]["status"] == "rejected" and rendition(shanghai)
+    assert hebei["normalization"]["missing"][0]["原因"] == hebei["rendition"]["reason"]
 
 
 def test_bad_archive_config_names_every_field(tmp_path):
@@ -160,6 +171,9 @@ def test_every_stamped_pdf_reads_back_every_field(bag, records):
         assert "LibreOffice" in got["pdf:Producer"] and "pikepdf" in got["pdf:Producer"]
         assert got["docinfo"]["Producer"] == got["pdf:Producer"]
         assert got["pageCount"] == str(r["页数"]) and got["itemNumber"] == f"{r['件号']:04d}"
+        assert got["filePages"] == str(ren["页数"]) and got["lang"] == "zh-CN"
+        assert got["docinfo_fields"] == {k: got[k] for k in got["docinfo_fields"]} and \
+            set(got["docinfo_fields"]) == set(stamp.FIELDS)
         assert got["retention"] == r["保管期限"] and got["fonds"] == "Z109" and got["year"] == "2024"
         assert got["documentNumber"] == r["文件编号"] and got["disclosure"] == r["公开属性"]
         assert got["originalName"] == original["name"] and got["originalSha256"] == original["sha256"]
@@ -168,7 +182,7 @@ def test_every_stamped_pdf_reads_back_every_field(bag, records):
         assert xmp.count(f"<pdfaSchema:namespaceURI>{stamp.NS}</pdfaSchema:namespaceURI>") == 1
         assert all(f"<pdfaProperty:name>{k}</pdfaProperty:name>" in xmp for k in stamp.FIELDS)
         checked += 1
-    assert checked == 9
+    assert checked == 10
     notice = records[0]
     assert notice["文件编号"] == "国科发才〔2024〕31号"
     assert notice["责任者"] == ["科学技术部", "中共中央宣传部", "中国科学技术协会"]
@@ -253,7 +267,7 @@ def test_bag_validates_and_holds_every_submission_byte_identical(sealed, bag, re
     assert (bag / "data" / "submissions" / "statistics" / "广东省" / nfc).exists()
     assert {p.name for p in (bag / "data" / "reports").rglob("*.json")} >= {
         "intake.json", "manifest.json", "summary.json", "recommendations.json", "seal.json"}
-    assert len(list((bag / "data" / "metadata").glob("*.json"))) == len(records) == 11
+    assert len(list((bag / "data" / "metadata").glob("*.json"))) == len(records) == 12
 
 
 # --- verify ------------------------------------------------------------------------------------------
@@ -266,12 +280,13 @@ def test_verify_passes_with_four_headings(archive_env, capsys):
     by_check = {c["check"]: c for c in report["checks"]}
     assert by_check["antivirus"]["status"] == "not-run" and "ClamAV" in by_check["antivirus"]["reason"]
     assert by_check["verapdf"]["status"] == "not-run"
-    assert by_check["intake-files"]["checked"] == 9 and by_check["pdfa"]["checked"] == 9
+    assert by_check["intake-files"]["checked"] == 13
+    assert by_check["pdfa"]["checked"] == 10 + 3          # 10 workbook/built renditions, 3 normalized parts
     assert (archive_env / "reports" / "verify-2024-v1.json").exists()
 
 
 def _flip(bag: Path) -> str:
-    rel = "data/documents/0001/notice.pdf"
+    rel = "data/documents/Y-KJB-0001/notice.pdf"
     data = bytearray((bag / rel).read_bytes())
     data[len(data) // 2] ^= 0x01
     (bag / rel).write_bytes(bytes(data))
@@ -285,7 +300,7 @@ def _delete(bag: Path) -> str:
 
 
 def _add(bag: Path) -> str:
-    rel = "data/documents/0002/补充.txt"
+    rel = "data/documents/Y-KJB-0002/补充.txt"
     (bag / rel).write_text("后加的文件\n", encoding="utf-8")
     return rel
 
@@ -305,7 +320,7 @@ def test_verify_fails_and_names_the_damaged_file(archive_copy, damage, capsys):
 def test_verify_flags_a_pdf_whose_metadata_was_rewritten(archive_copy):
     """Re-signing the bag does not hide a PDF whose 档号 no longer matches its record."""
     bag = archive_copy / "2024" / "v1"
-    path = bag / "data" / "documents" / "0002" / "recommendations.pdf"
+    path = bag / "data" / "documents" / "Y-KJB-0002" / "recommendations.pdf"
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta["dc:identifier"] = "Z109-WS·2024-Y-KJB-9999"
@@ -313,7 +328,7 @@ def test_verify_flags_a_pdf_whose_metadata_was_rewritten(archive_copy):
     import bagit
 
     bagit.Bag(str(bag)).save(manifests=True)
-    with pytest.raises(VerificationError, match="0002/recommendations.pdf.*pdf-metadata"):
+    with pytest.raises(VerificationError, match="Y-KJB-0002/recommendations.pdf.*pdf-metadata"):
         verify(2024)
 
 
@@ -326,20 +341,20 @@ def test_index_matches_the_bags_and_reindex_rebuilds_it(archive_copy):
     assert reindex() == 0
     assert sorted(load_index(archive_copy), key=lambda e: e["档号"]) == sorted(entries, key=lambda e: e["档号"])
     assert tree_hash(archive_copy / "2024") == before                   # reindex never touches a bag
-    e = next(x for x in entries if x["件号"] == 1)
+    e = next(x for x in entries if x["序号"] == 1)
     assert e["文件编号"] == "国科发才〔2024〕31号" and e["页数"] >= 1 and e["保管期限"] == "Y"
     assert (archive_copy / e["pdf"]).exists() and (archive_copy / e["original"]).exists()
 
 
 def test_search_by_each_criterion(archive_env, capsys):
-    assert [e["件号"] for e in find(number="31号")] == [1]
-    assert [e["件号"] for e in find(dh="Z109-WS·2024-Y")] == [1, 2, 3]
-    assert [e["件号"] for e in find(unit="北京市", record_type="submission")] == [4, 8, 9]
-    assert [e["件号"] for e in find(text="推荐清单 2024")] == [2]
+    assert [e["序号"] for e in find(number="31号")] == [1]
+    assert [e["序号"] for e in find(dh="Z109-WS·2024-Y")] == [1, 2, 3]
+    assert [e["序号"] for e in find(unit="北京市", record_type="submission")] == [4, 9, 10]
+    assert [e["序号"] for e in find(text="推荐清单 2024")] == [2]
     assert find(year=2023) == []
     assert search(text="统计表", unit="天津", as_json=True) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["count"] == 1 and out["records"][0]["题名"].startswith("天津市报送的")
+    assert out["count"] == 1 and out["records"][0]["题名"] == "[天津市科学技术局报送的2024年全国科技活动周开展情况统计表]"
 
 
 # --- versions and the lock -------------------------------------------------------------------------
@@ -362,7 +377,7 @@ def test_sealing_again_unchanged_seals_nothing_forced_makes_v2_and_leaves_v1_alo
     assert seal["content"]["digest"] == json.loads((archive_copy / "2024" / "v1" / "data" / "reports" / "seal.json")
                                                     .read_text(encoding="utf-8"))["content"]["digest"]
     assert (archive_copy / "2024" / "latest").read_text().strip() == "v2"
-    meta = json.loads((v2 / "data" / "metadata" / "0001.json").read_text(encoding="utf-8"))
+    meta = json.loads((v2 / "data" / "metadata" / "Y-KJB-0001.json").read_text(encoding="utf-8"))
     assert meta["version"] == "v2" and meta["supersedes"] == "v1" and meta["档号"] == "Z109-WS·2024-Y-KJB-0001"
     entries = load_index(archive_copy)
     assert {(e["version"], e["latest"]) for e in entries} == {("v1", False), ("v2", True)}
@@ -405,7 +420,7 @@ def test_a_tampered_intake_report_is_refused(tmp_path, file, sha):
                                   "submissions": [{"file": file, "sha256": sha, "status": "accepted"}]}),
                       encoding="utf-8")
     with pytest.raises(MissingInputError) as info:
-        _read_intake("summary", report)
+        _read_intake("summary", report, 2024)
     assert file in str(info.value)
 
 
@@ -435,7 +450,7 @@ def test_every_rendition_is_signed_and_stays_pdfa_with_its_stamp(bag, records):
         assert r["电子签名"]["签名人"] == found.signer and found.fingerprint in r["电子签名"]["证书"]
         assert [e["行为"] for e in r["业务"]][-2:] == ["签名", "归档"]
         signed += 1
-    assert signed == 9
+    assert signed == 10
     assert sign.check_bag(bag, trusted).ok
     assert "Tag-Signature" in (bag / "bag-info.txt").read_text(encoding="utf-8")
 
@@ -458,7 +473,7 @@ def test_verify_reports_the_signer(archive_env, capsys):
     captured = capsys.readouterr()
     report = json.loads(captured.out)["bags"][0]
     by_check = {c["check"]: c for c in report["checks"]}
-    assert by_check["pdf-signature"]["status"] == "pass" and by_check["pdf-signature"]["checked"] == 9
+    assert by_check["pdf-signature"]["status"] == "pass" and by_check["pdf-signature"]["checked"] == 13
     assert by_check["bag-signature"]["status"] == "pass"
     assert by_check["timestamp"]["status"] == "not-run" and "TSA" in by_check["timestamp"]["reason"]
     assert report["signatures"]["bag"]["signer"] == "科学技术部 档案 归档封装签名"
@@ -494,3 +509,219 @@ def test_signatures_check_inside_a_running_event_loop(bag, records):
         return sign.check_pdf(bag / rendition(records[0])["path"], sign.trusted_fingerprints())
 
     assert asyncio.run(inside()).ok
+
+
+# --- the 移交 package as an archivist reviews it ---------------------------------------------------------
+# DA/T 46-2009 elements (archival.md §1.3 and the project's minimum): JSON element -> XMP property of the PDF
+DA46 = {
+    "档号": "archivalCode", "全宗号": "fonds", "年度": "year", "保管期限": "retention", "机构或问题": "organization",
+    "件号": "itemNumber", "聚合层次": "aggregationLevel", "立档单位名称": "archivingUnit", "全宗名称": "fondsName",
+    "电子文件号": "electronicFileNumber", "题名": "title", "文件编号": "documentNumber", "责任者": "responsible",
+    "日期": "date", "文种": "documentType", "密级": "classification", "公开属性": "disclosure", "页数": "pageCount",
+    "语种": "language", "稿本": "draft", "文件组合类型": "compositionType", "文档创建程序": "creatingApplication",
+    "机构人员": "agent", "业务": "events", "报送单位": "reportingUnit",
+    "计算机文件名": "originalName", "计算机文件大小": "originalSize", "格式信息": "originalFormat",
+    "校验值": "originalSha256", "数字化属性": "digitization",
+}
+OPTIONAL_EMPTY = {"文件编号", "报送单位"}       # a submission has no 发文字号; a built 件 no roster unit
+
+
+def _pdf_fields(bag: Path, path: str) -> dict:
+    with pikepdf.open(bag / path) as pdf:
+        return stamp.read_fields(pdf)
+
+
+def _json_value(r: dict, element: str, part: dict | None):
+    if element in ("计算机文件名", "计算机文件大小", "格式信息", "校验值"):
+        key = {"计算机文件名": "name", "计算机文件大小": "size", "格式信息": "format", "校验值": "sha256"}[element]
+        return part[key]
+    if element == "数字化属性":
+        return next((d for d in r["数字化属性"] if d["文件"] == part["path"]), None)
+    return r[element]
+
+
+@pytest.mark.parametrize("element", list(DA46))
+def test_each_da46_element_is_in_the_json_and_the_xmp(bag, records, element):
+    prop = DA46[element]
+    assert prop in stamp.FIELDS                                   # declared in the PDF/A extension schema
+    seen = 0
+    for r in records:
+        by_path = {f["path"]: f for f in r["files"]}
+        for pdf in (f for f in r["files"] if f["role"] in ("rendition", "normalized")):
+            part = by_path[pdf["of"]]
+            value = _json_value(r, element, part)
+            got = _pdf_fields(bag, pdf["path"])[prop]
+            if element == "数字化属性":
+                if pdf["method"] != "OCRmyPDF":
+                    continue
+                assert value and value["扫描分辨率"] and value["扫描色彩模式"] and value["数字化设备信息"]
+                assert value["扫描分辨率"] in got and value["扫描色彩模式"] in got
+            elif element in OPTIONAL_EMPTY and not value:
+                assert got == ""
+            else:
+                assert value not in (None, "", []), (r["档号"], element)
+                if element == "件号":
+                    value = f"{value:04d}"
+                elif element == "责任者":
+                    value = "；".join(value)
+                elif element == "机构人员":
+                    assert set(value) == {"机构人员类型", "机构人员名称", "组织机构代码", "个人职位"}
+                    value = value["机构人员名称"]
+                elif element == "业务":
+                    assert all(e["机构人员"]["机构人员名称"] == "科学技术部" for e in value)
+                    assert [e["行为"] for e in value][0] == "接收" and value[-1]["行为"] == "归档"
+                    value = "；".join(f"{e['行为']} {e['时间']}（{e['机构人员']['机构人员名称']}）" for e in value)
+                assert got == str(value), (pdf["path"], element)
+            seen += 1
+    assert seen >= (2 if element == "数字化属性" else 13)
+
+
+def test_core_values_are_those_an_archivist_expects(records):
+    notice = records[0]
+    assert notice["文种"] == "通知" and notice["密级"] == "非涉密" and notice["聚合层次"] == "文件"
+    assert notice["立档单位名称"] == "科学技术部" and notice["稿本"] == "正本" and notice["文件组合类型"] == "组合文件"
+    assert re.fullmatch(r"Z109-2024-[0-9A-F]{16}", notice["电子文件号"])
+    tianjin = next(r for r in records if (r.get("submission") or {}).get("file") == "天津市.xlsx")
+    assert tianjin["责任者"] == ["天津市科学技术局"] and tianjin["报送单位"] == "天津市"      # the form's issuer, in full
+    beijing = records[3]
+    assert beijing["责任者"] == ["北京市"] and beijing["报送单位"] == "北京市"      # no issuer reported: the roster unit
+    for r in records[3:]:
+        assert r["题名"].startswith("[") and r["题名"].endswith("]")            # constructed titles
+        assert not any(f["name"] in r["题名"] for f in r["files"]) and ".xlsx" not in r["题名"], r["题名"]
+    wrong = next(r for r in records if (r.get("submission") or {}).get("file") == WRONG_INBOX)
+    assert wrong["题名"] == "[云南省报送的2024年全国科技活动周开展情况统计表]"          # the form actually found
+    assert next(r for r in records if (r.get("submission") or {}).get("file") == "说明.txt")["题名"] == \
+        "[报送单位不详的2024年全国科技活动周随表报送材料]"
+    assert all(r["日期"].startswith("2024-") for r in records)
+
+
+def test_every_scan_and_companion_has_a_stamped_searchable_pdfa(bag, records):
+    tianjin = next(r for r in records if (r.get("submission") or {}).get("file") == "天津市.xlsx")
+    made = {f["of"].rsplit("/", 1)[1]: f for f in tianjin["files"] if f["role"] in ("rendition", "normalized")}
+    assert set(made) == {"天津市.xlsx", "天津市-盖章页.png", "天津市-工作总结.docx"}
+    assert tianjin["页数"] == sum(f["页数"] for f in made.values()) >= 3
+    assert made["天津市-盖章页.png"]["method"] == "OCRmyPDF" and made["天津市-工作总结.docx"]["method"] == "LibreOffice"
+    png = next(d for d in tianjin["数字化属性"] if d["文件"].endswith(".png"))
+    assert png["扫描分辨率"] == "原图未记录" and png["扫描色彩模式"] == "彩色" and "A4" in png["说明"]
+    beijing = records[3]
+    scan = next(f for f in beijing["files"] if f["role"] == "normalized")
+    pdf_scan = next(d for d in beijing["数字化属性"] if d["文件"] == scan["of"])
+    assert pdf_scan["扫描分辨率"].startswith("约 100 dpi")
+    for r, part in ((tianjin, made["天津市-盖章页.png"]), (beijing, scan)):
+        got = _pdf_fields(bag, part["path"])
+        assert got["pdfa"] == "2B" and got["dc:identifier"] == r["档号"] and got["lang"] == "zh-CN"
+        assert got["originalName"] == part["of"].rsplit("/", 1)[1]
+        assert r["stamps"][part["path"]]["placed"]                      # the 归档章 on the scan's blank top
+        text = subprocess.run(["pdftotext", "-l", "1", str(bag / part["path"]), "-"], capture_output=True, text=True,
+                              check=True, timeout=60).stdout
+        assert "全国科技活动周" in re.sub(r"\s+", "", text)                 # Tesseract chi_sim read the scan
+    # a part that cannot be normalized: recorded with the reason, the original kept
+    assert [m["文件"] for m in beijing["normalization"]["missing"]] == [
+        "data/submissions/recommendations/北京市-补充说明.pdf"]
+
+
+def test_catalogue_and_report_are_in_the_payload_and_no_machine_path(sealed, bag, records):
+    from openpyxl import load_workbook
+
+    from kjhdz_docs.paths import ROOT
+
+    assert (bag / "bagit.txt").read_text(encoding="utf-8").startswith("BagIt-Version: 1.0\n")
+    info = bagging.info(bag)
+    assert "data/catalogue/归档文件目录.pdf" in info["Archival-Catalogue"]
+    assert info["Verification-Report"] == "data/reports/四性检测报告.json"
+    sealed_report = json.loads((bag / "data/reports/四性检测报告.json").read_text(encoding="utf-8"))
+    assert sealed_report["ok"] is True and sealed_report["bag"] == "2024/v1"
+    ws = load_workbook(bag / "data/catalogue/归档文件目录.xlsx").active
+    assert [c.value for c in ws[2]] == ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"]
+    body = list(ws.iter_rows(min_row=3, values_only=True))
+    assert [row[1] for row in body] == [r["档号"] for r in records]
+    assert body[0][5] == "20240329" and body[0][6] == "非涉密" and body[0][7] == records[0]["页数"]
+    with pikepdf.open(bag / "data/catalogue/归档文件目录.pdf") as pdf:
+        assert pdf.open_metadata().pdfa_status == "2B"
+    with pdfplumber.open(bag / "data/catalogue/归档文件目录.pdf") as pdf:
+        text = "".join(p.extract_text() or "" for p in pdf.pages)
+    assert "Z109-WS·2024-D30-DWB-0009" in text and "归档文件目录" in text
+    machine = [str(sealed[0]), str(ROOT), str(Path(sealed[0]).resolve())]
+    for path in (bag / "data").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(m.encode("utf-8") in data for m in machine), path
+
+
+def _forge(bag: Path) -> None:
+    """Re-make the manifests after an edit, as a forger would: the bag itself validates again."""
+    import bagit
+
+    bagit.Bag(str(bag)).save(manifests=True)
+
+
+def _meta_path(bag: Path, code_tail: str) -> Path:
+    return bag / "data" / "metadata" / f"{code_tail}.json"
+
+
+def test_verify_names_a_date_moved_to_another_year(archive_copy):
+    bag = archive_copy / "2024" / "v1"
+    path = _meta_path(bag, "D30-DWB-0002")
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["日期"] = "2023-04-10"
+    path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    _forge(bag)
+    with pytest.raises(VerificationError) as exc:
+        verify(2024)
+    assert "2024/v1/data/metadata/D30-DWB-0002.json: [真实性 values] 日期 2023-04-10 is outside the 年度" in str(exc.value)
+
+
+def test_verify_names_an_xmp_responsible_that_differs_from_the_json(archive_copy):
+    bag = archive_copy / "2024" / "v1"
+    meta = json.loads(_meta_path(bag, "D30-DWB-0008").read_text(encoding="utf-8"))
+    rel = next(f["path"] for f in meta["files"] if f["role"] == "rendition")
+    with pikepdf.open(bag / rel, allow_overwriting_input=True) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp[f"{{{stamp.NS}}}responsible"] = "北京市科学技术委员会"
+        pdf.save(bag / rel)
+    _forge(bag)
+    with pytest.raises(VerificationError) as exc:
+        verify(2024)
+    assert f"2024/v1/{rel}: [真实性 core-consistent] 责任者: XMP da:responsible '北京市科学技术委员会'" in str(exc.value)
+
+
+def test_verify_names_a_skipped_item_number(archive_copy):
+    bag = archive_copy / "2024" / "v1"
+    last = _meta_path(bag, "D30-DWB-0009")
+    meta = json.loads(last.read_text(encoding="utf-8"))
+    meta["件号"], meta["档号"] = 10, "Z109-WS·2024-D30-DWB-0010"
+    last.unlink()
+    _meta_path(bag, "D30-DWB-0010").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    _forge(bag)
+    with pytest.raises(VerificationError) as exc:
+        verify(2024)
+    assert "2024/v1/data/metadata/D30-DWB-0010.json: [完整性 gap-free] 件号 of class D30-DWB not 1…9: missing [9]" \
+        in str(exc.value)
+
+
+def test_index_mismatch_of_a_bag_that_disagrees_with_its_pdfs_never_advises_reindex(archive_copy):
+    bag = archive_copy / "2024" / "v1"
+    path = _meta_path(bag, "Y-KJB-0002")
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["题名"] = "2025年全国科技活动周特色群众性科技活动推荐清单"
+    path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    _forge(bag)                                  # consistently edited: the bag validates, its PDFs disagree
+    with pytest.raises(VerificationError) as exc:
+        verify(2024)
+    text = str(exc.value)
+    assert "Y-KJB-0002/recommendations.pdf: [真实性 core-consistent] 题名" in text
+    assert "[可用性 index]" in text and "do NOT run `invoke reindex`" in text
+
+
+def test_a_reseal_reads_the_projects_own_inbox_not_a_recorded_machine_path(tmp_path, monkeypatch):
+    from kjhdz_docs.archive.records import inbox_location
+
+    monkeypatch.setenv("KJHDZ_DATA", str(tmp_path / "data"))
+    own = tmp_path / "data" / "2024" / "inbox" / "statistics"
+    own.mkdir(parents=True)
+    assert inbox_location(2024, "statistics", "/home/someone/kjhdz-docs/data/2024/inbox/statistics") == (
+        own.resolve(), "inbox/statistics")
+    assert inbox_location(2024, "statistics", str(own)) == (own.resolve(), "inbox/statistics")
+    assert inbox_location(2024, "statistics", "inbox/statistics") == (own.resolve(), "inbox/statistics")
+    where, label = inbox_location(2024, "statistics", str(tmp_path / "elsewhere" / "收件"))
+    assert where == (tmp_path / "elsewhere" / "收件").resolve() and "/" not in label and "收件" in label

@@ -6,6 +6,7 @@ the rows, every link resolves to a file in the bag, and the verify status is sho
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -61,11 +62,18 @@ def test_page_opens_filters_and_links_resolve(pages, browser, page):
     tab.on("request", lambda r: requests.append(r.url))
     tab.goto((root / page).as_uri())
     rows = tab.locator("#records tbody tr")
-    assert rows.count() == 11
-    assert "四性检测：通过" in tab.inner_text("body")
-    assert tab.inner_text("#count") == "11"
+    assert rows.count() == 12
+    body = tab.inner_text("body")
+    assert "四性检测：通过（" in body                                 # with the date of the last verify
+    assert re.search(r"四性检测：通过（\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}）", body)
+    report = tab.locator("a.verify-report").first.get_attribute("href")
+    assert Path(unquote(urlparse(tab.locator("a.verify-report").first.evaluate("e => e.href")).path)).is_file(), report
+    assert tab.inner_text("#count") == "12"
+    head = tab.locator("#records thead").inner_text()
+    assert "密级" in head and "公开属性" in head
+    assert "非涉密" in rows.first.inner_text() and "主动公开" in rows.first.inner_text()
 
-    tab.fill("#filter", "天津市")
+    tab.fill("#filter", "天津市科学技术局")
     visible = tab.locator("#records tbody tr:not(.hidden)")
     assert visible.count() == 1 and "天津市" in visible.first.inner_text()
     assert tab.inner_text("#count") == "1"
@@ -74,10 +82,10 @@ def test_page_opens_filters_and_links_resolve(pages, browser, page):
     tab.fill("#filter", "没有这样的文件")
     assert visible.count() == 0
     tab.fill("#filter", "")
-    assert visible.count() == 11
+    assert visible.count() == 12
 
     hrefs = tab.eval_on_selector_all("#records a", "els => els.map(e => e.href)")
-    assert len(hrefs) >= 11 + 9                                    # every original, every rendition
+    assert len(hrefs) >= 12 + 10                                   # every original, every rendition
     for href in hrefs:
         url = urlparse(href)
         assert url.scheme == "file"
@@ -85,7 +93,7 @@ def test_page_opens_filters_and_links_resolve(pages, browser, page):
     assert all(u.startswith("file://") for u in requests)          # nothing fetched from a network
     # a PDF link points into the bag
     pdf = tab.locator("#records tbody tr").first.locator("a.pdf").get_attribute("href")
-    assert pdf.endswith("notice.pdf") and "v1/data/documents/0001/" in pdf
+    assert pdf.endswith("notice.pdf") and "v1/data/documents/Y-KJB-0001/" in pdf
     tab.close()
 
 
@@ -94,7 +102,7 @@ def test_verify_failure_shows_on_the_page(pages, browser, tmp_path, monkeypatch)
     copy = tmp_path / "archive"
     shutil.copytree(root, copy)
     monkeypatch.setenv("KJHDZ_ARCHIVE", str(copy))
-    (copy / "2024" / "v1" / "data" / "documents" / "0001" / "notice.docx").write_bytes(b"changed")
+    (copy / "2024" / "v1" / "data" / "documents" / "Y-KJB-0001" / "notice.docx").write_bytes(b"changed")
     with pytest.raises(Exception):
         verify(2024)
     write_pages()

@@ -26,9 +26,24 @@ class BagProblem:
     message: str
 
 
+BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+
+
 def make_bag(folder: Path, info: dict[str, str]) -> None:
-    """Turn ``folder`` into a bag in place (payload moves to ``data/``), sha256 + sha512 manifests."""
+    """Turn ``folder`` into a BagIt 1.0 bag (RFC 8493) in place (payload moves to ``data/``), sha256 + sha512
+    manifests. bagit-python writes ``BagIt-Version: 0.97``; the declaration is rewritten to 1.0 (what it
+    writes is valid 1.0: UTF-8 tag files, manifests of every payload file) and the tag manifests updated."""
     bagit.make_bag(str(folder), bag_info=dict(info), processes=1, checksums=list(CHECKSUMS))
+    (Path(folder) / "bagit.txt").write_text(BAGIT_TXT, encoding="utf-8")
+    bagit.Bag(str(folder)).save(processes=1)
+
+
+def update_payload(folder: Path, info: dict[str, str]) -> None:
+    """After files were added under ``data/``: new manifests, Payload-Oxum and tag manifests, ``info``
+    added to bag-info.txt."""
+    bag = bagit.Bag(str(folder))
+    bag.info.update(info)
+    bag.save(processes=1, manifests=True)
 
 
 def _detail(d) -> BagProblem:

@@ -24,9 +24,10 @@ from .. import console
 from ..errors import MissingInputError
 from ..paths import archive_root
 from . import fulltext
+from .catalogue import NAME as CATALOGUE
 from .index import INDEX, load_index, year_dirs
 from .index import versions as bag_versions
-from .verify import read_status
+from .verify import last_verify
 
 TYPES = {"notice": "通知", "recommendations": "推荐清单", "summary": "汇总报告", "submission": "报送材料"}
 STATUS = {"accepted": "采用", "rejected": "退回", "superseded": "已被替代", "attachment": "附件", "unmatched": "未匹配"}
@@ -169,7 +170,8 @@ def _rows(entries: list[dict], prefix: str) -> str:
         rows.append(
             f'<tr data-code="{_e(e["档号"])}"><td class="code">{_e(e["档号"])}</td><td>{_e(e["题名"])}</td>'
             f'<td>{_e(e.get("文件编号"))}</td><td>{_e("、".join(e.get("责任者") or []))}</td><td>{_e(e.get("日期"))}</td>'
-            f'<td>{_e(e.get("保管期限"))}</td><td>{_e(e.get("页数"))}</td><td>{_e(TYPES.get(e["type"], e["type"]))}'
+            f'<td>{_e(e.get("保管期限"))}</td><td>{_e(e.get("密级"))}</td><td>{_e(e.get("公开属性"))}</td>'
+            f'<td>{_e(e.get("页数"))}</td><td>{_e(TYPES.get(e["type"], e["type"]))}'
             f'{"（" + _e(status) + "）" if status else ""}</td><td>{_links(e, prefix)}</td></tr>')
     return "\n".join(rows)
 
@@ -186,7 +188,7 @@ def _search_box(search_years: list[int], base: str) -> str:
 
 
 def _page(title: str, intro: str, entries: list[dict], prefix: str, search: str = "") -> str:
-    head = ["档号", "题名", "文件编号", "责任者", "日期", "保管期限", "页数", "类型", "文件"]
+    head = ["档号", "题名", "文件编号", "责任者", "日期", "保管期限", "密级", "公开属性", "页数", "类型", "文件"]
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
             f'<style>{CSS}</style></head><body>\n<h1>{_e(title)}</h1>\n{intro}\n{search}'
@@ -197,9 +199,15 @@ def _page(title: str, intro: str, entries: list[dict], prefix: str, search: str 
             f'{"<script>" + SEARCH_JS + "</script>" if search else ""}</body></html>\n')
 
 
-def _verify_cell(root: Path, year: int, version: str) -> str:
-    label, cls = VERIFY[read_status(root, year, version)]
-    return f'<span class="verify {cls}" data-bag="{year}/{version}">四性检测：{label}</span>'
+def _verify_cell(root: Path, year: int, version: str, prefix: str = "") -> str:
+    """The last 四性检测 of a bag: its result, when it ran, and a link to its report (``prefix`` leads from
+    the page to the archive root)."""
+    last = last_verify(root, year, version)
+    label, cls = VERIFY[last["status"]]
+    when = f'（{_e(last["verified"][:19].replace("T", " "))}）' if last.get("verified") else ""
+    link = (f' <a class="verify-report" href="{prefix}{quote(last["report"])}">检测报告</a>'
+            if last.get("report") else "")
+    return f'<span class="verify {cls}" data-bag="{year}/{version}">四性检测：{label}{when}</span>{link}'
 
 
 def _write(path: Path, text: str) -> Path:
@@ -228,11 +236,13 @@ def write_pages(root: Path | None = None) -> list[Path]:
         latest = mine[0]["version"] if mine else bags[-1].name
         years.append((year, latest, len(mine)))
         older = [b.name for b in bags if b.name != latest]
-        intro = (f'<p>归档包 <a href="{quote(latest)}/">{latest}</a> · {_verify_cell(root, year, latest)} · '
-                 f'{len(mine)} 件 · <a href="../index.html">全部年度</a></p>')
+        intro = (f'<p>归档包 <a href="{quote(latest)}/">{latest}</a> · {_verify_cell(root, year, latest, "../")} · '
+                 f'{len(mine)} 件 · <a class="catalogue" href="{quote(latest)}/data/catalogue/{quote(CATALOGUE)}.pdf">'
+                 f'归档文件目录</a>（<a href="{quote(latest)}/data/catalogue/{quote(CATALOGUE)}.xlsx">.xlsx</a>） · '
+                 f'<a href="../index.html">全部年度</a></p>')
         if older:
             intro += "<p class=\"muted\">已被替代的版本：" + "，".join(
-                f'<a href="{quote(v)}/">{v}</a>（{_verify_cell(root, year, v)}）' for v in older) + "</p>"
+                f'<a href="{quote(v)}/">{v}</a>（{_verify_cell(root, year, v, "../")}）' for v in older) + "</p>"
         searchable = year in indexed
         written.append(_write(year_dir / "index.html",
                               _page(f"{year}年全国科技活动周 归档文件目录", intro, mine, f"{year}/",

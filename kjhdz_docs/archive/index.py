@@ -55,9 +55,10 @@ def latest_version(year_dir: Path) -> str | None:
 
 
 def read_bag_records(bag: Path) -> list[dict]:
-    """The per-件 metadata of one bag, in 件号 order."""
+    """The per-件 metadata of one bag, in the order of the 归档文件目录 (序号)."""
     meta = bag / "data" / "metadata"
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(meta.glob("*.json"))] if meta.exists() else []
+    found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(meta.glob("*.json"))] if meta.exists() else []
+    return sorted(found, key=lambda r: r.get("序号") or 0)
 
 
 def index_entry(record: dict, *, year: int, version: str, latest: bool, bag_rel: str) -> dict:
@@ -70,7 +71,8 @@ def index_entry(record: dict, *, year: int, version: str, latest: bool, bag_rel:
         "档号": record["档号"], "year": year, "version": version, "latest": latest, "type": record["type"],
         "件号": record["件号"], "题名": record["题名"], "文件编号": record.get("文件编号", ""),
         "责任者": record.get("责任者", []), "日期": record.get("日期", ""), "保管期限": record["保管期限"],
-        "页数": record.get("页数"), "公开属性": record.get("公开属性", ""),
+        "页数": record.get("页数"), "公开属性": record.get("公开属性", ""), "密级": record.get("密级", ""),
+        "序号": record.get("序号"), "报送单位": record.get("报送单位"),
         "status": sub.get("status"), "unit": sub.get("unit"),
         "bag": bag_rel,
         "pdf": f"{bag_rel}/{rendition['path']}" if rendition else None,

@@ -5,8 +5,11 @@ report, and every submitted workbook, accepted or not. A companion file a unit s
 scan, its own report) belongs to the 件 of the workbook the intake attached it to; a file attached to
 nothing (an unmatched scan, a WPS file, a zip) is a 件 of its own, archived as-is without rendition.
 
-Order, hence 件号 (gap-free from 1, stable on rebuild): notice, recommendations, summary, then the
-submissions — 推荐表 inbox before 统计表 inbox, each in roster order, then by file name.
+Order (序号 of the 归档文件目录): notice, recommendations, summary, then the submissions — 推荐表 inbox
+before 统计表 inbox, each in roster order, then by file name. The 件号 (DA/T 22-2015) is the order number
+within the lowest class of the scheme, 年度-保管期限-机构(问题): it runs from 1 in every class, gap-free and
+the same on every rebuild of the same content (``Z109-WS·2024-Y-KJB-0001…0003``,
+``Z109-WS·2024-D30-DWB-0001…``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from ..paths import build_dir, data_dir
 STAGES = ("notice", "recommendations", "summary")
 RECORD_TYPES = ("notice", "recommendations", "summary", "submission")
 RETENTIONS = {"Y": "永久", "D30": "30年", "D10": "10年"}
+CLASSIFICATIONS = ("非涉密", "秘密", "机密", "绝密")     # 密级 (DA/T 46-2009)
+DOCUMENT_TYPES = {"notice": "通知", "recommendations": "清单", "summary": "报告", "submission": "报表"}   # 文种
+DOC_NUMBER_PREFIX = re.compile(r"^(?P<prefix>[^〔\[(（]+)[〔\[(（]")   # 国科发才〔2024〕31号 -> 国科发才
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 # the inbox each stage reads, in 件号 order
 INBOX_KINDS = {"recommendations": "recommendations", "summary": "statistics"}
@@ -54,13 +60,35 @@ class ArchiveConfig:
     item_digits: int
     retention: dict[str, str]
     organizations: dict[str, Organization]
+    classification: dict[str, str] = field(default_factory=dict)       # 密级 per record type
+    departments: dict[str, Organization] = field(default_factory=dict)  # 发文字号 代字 -> 机构(问题)
+    document_types: dict[str, str] = field(default_factory=dict)      # 文种 per record type
+    organization_code: str = ""          # 组织机构代码 of the 立档单位 (机构人员 of the 业务 events)
 
-    def code(self, *, year: int, record_type: str, item: int) -> str:
-        """The 档号 of one 件."""
+    def organization_for(self, record_type: str, doc_number: str = "") -> Organization:
+        """The 机构(问题) of a 件: the department its 发文字号's 代字 names (``departments``), else the
+        record type's (``organizations``)."""
+        m = DOC_NUMBER_PREFIX.match(doc_number or "")
+        if m and m.group("prefix").strip() in self.departments:
+            return self.departments[m.group("prefix").strip()]
+        return self.organizations[record_type]
+
+    def classification_for(self, record_type: str) -> str:
+        return self.classification.get(record_type) or "非涉密"
+
+    def document_type(self, record_type: str) -> str:
+        return self.document_types.get(record_type) or DOCUMENT_TYPES[record_type]
+
+    def code(self, *, year: int, record_type: str, item: int, org: Organization | None = None) -> str:
+        """The 档号 of one 件 (``item`` is its 件号 within its class)."""
+        org = org or self.organizations[record_type]
         return self.archival_code.format(fonds=self.fonds, category=self.category, year=year,
-                                         retention=self.retention[record_type],
-                                         org=self.organizations[record_type].code,
+                                         retention=self.retention[record_type], org=org.code,
                                          item=f"{item:0{self.item_digits}d}")
+
+    def class_key(self, retention: str, org_code: str) -> str:
+        """The lowest class below the 年度 (保管期限-机构(问题)), e.g. ``D30-DWB``."""
+        return f"{retention}-{org_code}"
 
     def code_pattern(self, year: int | None = None) -> re.Pattern:
         """A regex every 档号 of this configuration matches (件号 captured as ``item``)."""
@@ -68,7 +96,8 @@ class ArchiveConfig:
             "fonds": re.escape(self.fonds), "category": re.escape(self.category),
             "year": str(year) if year else r"\d{4}",
             "retention": "(?:" + "|".join(re.escape(v) for v in sorted(set(self.retention.values()))) + ")",
-            "org": "(?:" + "|".join(re.escape(o.code) for o in self.organizations.values()) + ")",
+            "org": "(?:" + "|".join(re.escape(o.code) for o in [*self.organizations.values(),
+                                                                 *self.departments.values()]) + ")",
             "item": rf"(?P<item>\d{{{self.item_digits}}})",
         }
         out, pos = "", 0
@@ -106,6 +135,28 @@ def load_config(year: int, path: Path | None = None) -> ArchiveConfig:
         org = orgs.get(t)
         if not isinstance(org, dict) or not re.fullmatch(r"[A-Za-z0-9]{1,8}", str(org.get("code", ""))):
             problems.append(f"organizations.{t}: needs a code (letters/digits) and a name")
+    classification = raw.get("classification") or {}
+    if not isinstance(classification, dict):
+        problems.append("classification: a mapping of record type to 密级 is required")
+        classification = {}
+    for t, v in classification.items():
+        if t not in ("default", *RECORD_TYPES):
+            problems.append(f"classification.{t}: not a record type ({', '.join(RECORD_TYPES)} or default)")
+        elif v not in CLASSIFICATIONS:
+            problems.append(f"classification.{t}: {v!r} is not one of {', '.join(CLASSIFICATIONS)}")
+    departments = raw.get("departments") or {}
+    if not isinstance(departments, dict):
+        problems.append("departments: a mapping of 发文字号 代字 to {code, name} is required")
+        departments = {}
+    for prefix, org in departments.items():
+        if not isinstance(org, dict) or not re.fullmatch(r"[A-Za-z0-9]{1,8}", str(org.get("code", ""))) \
+                or not org.get("name"):
+            problems.append(f"departments.{prefix}: needs a code (letters/digits) and a name")
+    document_types = raw.get("document_types") or {}
+    if not isinstance(document_types, dict) or any(t not in RECORD_TYPES or not isinstance(v, str) or not v
+                                                   for t, v in document_types.items()):
+        problems.append(f"document_types: a mapping of record type ({', '.join(RECORD_TYPES)}) to 文种 is required")
+        document_types = {}
     digits = raw.get("item_digits", 4)
     if not isinstance(digits, int) or not 3 <= digits <= 6:
         problems.append(f"item_digits: {digits!r} is not a width between 3 and 6")
@@ -123,7 +174,11 @@ def load_config(year: int, path: Path | None = None) -> ArchiveConfig:
         fonds=raw["fonds"], fonds_name=raw["fonds_name"],
         source_organization=raw.get("source_organization") or raw["fonds_name"], category=raw["category"],
         archival_code=fmt, item_digits=digits, retention={t: retention[t] for t in RECORD_TYPES},
-        organizations={t: Organization(str(orgs[t]["code"]), str(orgs[t].get("name", ""))) for t in RECORD_TYPES})
+        organizations={t: Organization(str(orgs[t]["code"]), str(orgs[t].get("name", ""))) for t in RECORD_TYPES},
+        classification={t: classification.get(t) or classification.get("default") or "非涉密" for t in RECORD_TYPES},
+        departments={str(k).strip(): Organization(str(v["code"]), str(v["name"])) for k, v in departments.items()},
+        document_types={t: document_types.get(t) or DOCUMENT_TYPES[t] for t in RECORD_TYPES},
+        organization_code=str(raw.get("organization_code") or ""))
 
 
 def bag_name(name: str, *, limit: int = NAME_BYTES) -> str:
@@ -162,16 +217,20 @@ class Member:
 class Record:
     """One 件 of the year."""
 
-    item: int
+    item: int                      # 件号 within its class (保管期限-机构(问题))
     code: str                      # 档号
     type: str                      # notice | recommendations | summary | submission
-    title: str                     # 题名
-    creators: list[str]            # 责任者
+    title: str                     # 题名 (a constructed one in [ ])
+    creators: list[str]            # 责任者, as the document names its issuer
     date: str                      # ISO date
     doc_number: str                # 文件编号
     disclosure: str                # 公开属性
     retention: str                 # Y | D30 | D10
     organization: Organization
+    seq: int = 0                   # 序号: position in the 归档文件目录 (1…n over the year)
+    key: str = ""                  # class and 件号, e.g. D30-DWB-0001: folder and metadata file name
+    classification: str = "非涉密"  # 密级
+    unit: str | None = None        # the roster unit a submission was matched to (kept apart from 责任者)
     members: list[Member] = field(default_factory=list)
     rendition_source: Path | None = None      # the unstamped PDF to stamp (None: no rendition)
     rendition_path: str | None = None         # where the stamped PDF goes in the bag
@@ -184,7 +243,11 @@ class Record:
 
     @property
     def folder(self) -> str:
-        return f"data/documents/{self.item:04d}"
+        return f"data/documents/{self.key}"
+
+    @property
+    def class_key(self) -> str:
+        return f"{self.retention}-{self.organization.code}"
 
 
 @dataclass
@@ -193,9 +256,11 @@ class Intake:
 
     stage: str
     kind: str
-    inbox: Path
+    inbox: Path                  # where the submitted files are read from now
     report_file: Path
     submissions: list[dict]
+    inbox_label: str = ""        # the inbox as the bag records it: relative to data/<year>/, never absolute
+    inbox_recorded: str = ""     # the inbox as the intake report recorded it
 
 
 @dataclass
@@ -222,20 +287,43 @@ def _stage_folders(year: int) -> dict[str, Path]:
     return folders
 
 
-def _read_intake(stage: str, path: Path) -> Intake:
+def inbox_location(year: int, kind: str, recorded: str) -> tuple[Path, str]:
+    """Where an intake report's inbox is on this machine, and how the bag names it.
+
+    A relative path is relative to the year's data folder (``inbox/statistics``). An absolute path inside
+    this project's data folder is made relative; one that ends in ``<year>/inbox/<kind>`` but lies
+    elsewhere (the report was written on another machine, or the project folder was copied) means the
+    project's own inbox. Any other absolute path (``--inbox DIR``) is read where it is, and the bag names
+    it only by its last part, never by the machine's path.
+    """
+    base = data_dir(year).resolve()
+    raw = PurePosixPath(str(recorded).replace("\\", "/"))
+    if not raw.is_absolute():
+        return (base / raw).resolve(), raw.as_posix()
+    here = Path(str(recorded)).resolve()
+    if here.is_relative_to(base):
+        return here, here.relative_to(base).as_posix()
+    tail = raw.parts[-3:]
+    own = base / "inbox" / kind
+    if tail == (str(year), "inbox", kind) and own.is_dir():
+        return own.resolve(), f"inbox/{kind}"
+    return here, f"（收件箱在项目数据目录以外：{raw.name}）"
+
+
+def _read_intake(stage: str, path: Path, year: int) -> Intake:
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "submissions" not in data or "inbox" not in data:
         raise MissingInputError(f"{path}: not an intake report (no inbox/submissions)",
                                 hint=f"run build-{stage} again")
     kind = data.get("kind") or INBOX_KINDS.get(stage, stage)
-    inbox = Path(data["inbox"]).resolve()
+    inbox, label = inbox_location(year, kind, data["inbox"])
     problems = []
     regular = []
     for sub in data["submissions"]:
         name = str(sub.get("file", ""))
         lexical = PurePosixPath(name)
         if not name or lexical.is_absolute() or ".." in lexical.parts:
-            problems.append(f"{name!r}: not a path inside the inbox {inbox}")
+            problems.append(f"{name!r}: not a path inside the inbox {label}")
             continue
         if sub.get("file_type", "file") != "file":
             # a symbolic link, FIFO or device the intake listed without following or reading it: the report
@@ -245,14 +333,15 @@ def _read_intake(stage: str, path: Path) -> Intake:
             problems.append(f"{name!r}: recorded as a {sub.get('file_type')}, but is now a regular file")
             continue
         if not (inbox / name).resolve().is_relative_to(inbox):
-            problems.append(f"{name!r}: not a path inside the inbox {inbox}")
+            problems.append(f"{name!r}: not a path inside the inbox {label}")
         if not re.fullmatch(r"[0-9a-f]{64}", str(sub.get("sha256", ""))):
             problems.append(f"{name!r}: no valid sha256 recorded")
         regular.append(sub)
     if problems:
         raise MissingInputError(f"{path}: the intake report cannot be trusted —\n  - " + "\n  - ".join(problems),
                                 hint=f"run build-{stage} again to rewrite it; the archive was not touched")
-    return Intake(stage=stage, kind=kind, inbox=inbox, report_file=path, submissions=regular)
+    return Intake(stage=stage, kind=kind, inbox=inbox, report_file=path, submissions=regular, inbox_label=label,
+                  inbox_recorded=str(data["inbox"]))
 
 
 def _roster_order(year: int):
@@ -272,10 +361,17 @@ def plan_year(year: int, config: ArchiveConfig | None = None) -> YearPlan:
     reports: list[tuple[Path, str]] = []
     intakes: list[Intake] = []
 
+    per_class: dict[str, int] = {}
+
     def new_record(record_type: str, **kw) -> Record:
-        item = len(records) + 1
-        rec = Record(item=item, code=config.code(year=year, record_type=record_type, item=item), type=record_type,
-                     retention=config.retention[record_type], organization=config.organizations[record_type], **kw)
+        org = config.organization_for(record_type, kw.get("doc_number", ""))
+        retention = config.retention[record_type]
+        klass = config.class_key(retention, org.code)
+        item = per_class[klass] = per_class.get(klass, 0) + 1
+        rec = Record(item=item, code=config.code(year=year, record_type=record_type, item=item, org=org),
+                     type=record_type, retention=retention, organization=org, seq=len(records) + 1,
+                     key=f"{klass}-{item:0{config.item_digits}d}",
+                     classification=config.classification_for(record_type), **kw)
         records.append(rec)
         return rec
 
@@ -286,7 +382,7 @@ def plan_year(year: int, config: ArchiveConfig | None = None) -> YearPlan:
         for name in manifest.reports:
             reports.append((folder / name, f"data/reports/{stage}/{bag_name(name)}"))
         if manifest.intake:
-            intake = _read_intake(stage, folder / manifest.intake)
+            intake = _read_intake(stage, folder / manifest.intake, year)
             intakes.append(intake)
             reports.append((folder / manifest.intake, f"data/reports/{stage}/{bag_name(manifest.intake)}"))
         for built in manifest.records:
@@ -373,22 +469,66 @@ def _message_member(year: int, intake: Intake, sub: dict, folder: str) -> Member
     name = PurePosixPath(entry["eml"]).name
     return Member("message", year_dir / entry["eml"], f"{folder}/{bag_name('来文-' + name)}", name,
                   sha256=entry.get("sha256") or "")
+def form_found(path: Path) -> str | None:
+    """Which form a workbook actually holds (``statistics`` | ``recommendations``), by the intake's own label
+    search, or None when it holds neither or does not open."""
+    from ..intake.reader import read_workbook
+    from ..intake.recommendation_form import find_header
+    from ..intake.safety import UnsafeFile
+    from ..intake.statistics import MIN_LABELS, best_sheet
+
+    try:
+        grid = read_workbook(path)
+    except (UnsafeFile, OSError, ValueError):
+        return None
+    except Exception:                          # a parser failure on a hostile file: no form found
+        return None
+    if any(find_header(s) for s in grid.sheets):
+        return "recommendations"
+    if len(best_sheet(grid)[1]) >= MIN_LABELS:
+        return "statistics"
+    return None
+
+
+def _found_kind(intake: Intake, sub: dict) -> str | None:
+    """The form of a submitted workbook: the inbox's, unless the intake found no such form in it."""
+    rules = {p.get("rule") for p in sub.get("problems") or [] if isinstance(p, dict)}
+    if "no-form" not in rules and sub.get("status") in ("accepted", "superseded", "rejected") \
+            and not rules & {"not-a-workbook", "corrupt-file", "password-protected", "zip-bomb", "xml-entity",
+                             "empty-file", "file-too-large"}:
+        return intake.kind
+    return form_found(intake.inbox / sub["file"])
+
+
+def submission_title(year: int, issuer: str | None, form: str | None, *, is_workbook: bool) -> str:
+    """A constructed 题名 (DA/T 22-2015: in ``[ ]``), naming the issuer and the form actually found —
+    never a file name."""
+    who = f"{issuer}报送的" if issuer else "报送单位不详的"
+    if form in FORM_TITLES:
+        what = FORM_TITLES[form](year)
+    elif is_workbook:
+        what = f"{year}年全国科技活动周报送电子表格（未见通知所附报表）"
+    else:
+        what = f"{year}年全国科技活动周随表报送材料"
+    return f"[{who}{what}]"
 
 
 def _submission_record(new_record, year: int, intake: Intake, sub: dict) -> Record:
     unit = sub.get("unit")
+    issuer = (sub.get("issuer") or "").strip() or unit
     name = PurePosixPath(sub["file"]).name
     is_form = PurePosixPath(name).suffix.lower() in WORKBOOK_SUFFIXES
-    form = FORM_TITLES.get(intake.kind, lambda y: f"{y}年报送材料")(year) if is_form else f"{year}年全国科技活动周报送材料"
-    title = f"{unit or '未识别单位'}报送的{form}（{name}）"
+    form = _found_kind(intake, sub) if is_form else None
+    title = submission_title(year, issuer, form, is_workbook=is_form)
     received = _received_date(sub)
-    rec = new_record("submission", title=title, creators=[unit] if unit else [],
-                     date=received or _file_date(intake, sub), doc_number="", disclosure="不公开")
+    rec = new_record("submission", title=title, creators=[issuer] if issuer else [],
+                     date=received or _file_date(intake, sub), doc_number="", disclosure="不公开", unit=unit)
     rec.members.append(_submission_member("submission", intake, sub))
     message = _message_member(year, intake, sub, rec.folder)
     if message is not None:
         rec.members.append(message)
     rec.submission = {"kind": intake.kind, "stage": intake.stage, "file": sub["file"], "unit": unit,
+                      "issuer": sub.get("issuer"), "form": form,
                       "status": sub.get("status"), "sha256": sub.get("sha256"), "size": sub.get("size"),
                       "problems": sub.get("problems") or [], "notes": sub.get("notes") or [],
                       "superseded_by": sub.get("superseded_by"), "attached_to": sub.get("attached_to"),

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -136,65 +137,66 @@ def next_version(year_dir: Path) -> tuple[str, str | None]:
     return f"v{int(last[1:]) + 1 if last else 1}", last
 
 
-# --- renditions of submitted workbooks ---------------------------------------------------------------
-def convert_submissions(plan: YearPlan, staging: Path, work: Path) -> dict[int, Path | str]:
-    """PDF renditions of every submitted workbook: item -> PDF path, or the reason there is none."""
-    from .. import converter
-    from ..intake.safety import UnsafeFile, check_file
-
-    out: dict[int, Path | str] = {}
-    batches: dict[str, list[tuple[Path, Path]]] = {"read": [], "rejected": []}
-    wanted: dict[Path, int] = {}
-    for rec in plan.records:
-        if rec.type != "submission" or rec.rendition_path is None:
-            continue
-        staged = staging / rec.original.path[len("data/"):]
-        try:
-            check_file(staged)
-        except UnsafeFile as exc:
-            out[rec.item] = f"未转换：文件未通过安全检查（{exc.rule}：{exc.message}），按原样归档"
-            continue
-        target = work / f"{rec.item:04d}.pdf"
-        wanted[target] = rec.item
-        status = (rec.submission or {}).get("status")
-        batches["rejected" if status == "rejected" else "read"].append((staged, target))
-    for name, jobs in batches.items():
-        if not jobs:
-            continue
-        with console.status(f"converting {len(jobs)} submitted workbook(s) to PDF/A-2b ({name})"):
-            try:
-                converter.convert_to_pdf(jobs, workers=2)
-            except ConversionError as exc:
-                log.warning("%d of %d workbook(s) could not be rendered: %s", len(exc.documents), len(jobs),
-                            str(exc).splitlines()[0])
-        for _, target in jobs:
-            item = wanted[target]
-            out[item] = target if target.exists() else "未转换：LibreOffice 未能打开该文件生成 PDF，按原样归档"
-    return out
-
-
 # --- one 件 ---------------------------------------------------------------------------------------
-def stamp_fields(plan: YearPlan, rec: Record, original_sha: str) -> dict[str, str]:
-    return {"archivalCode": rec.code, "fonds": plan.config.fonds, "category": plan.config.category,
-            "year": str(plan.year), "retention": rec.retention, "organization": rec.organization.code,
-            "itemNumber": f"{rec.item:0{plan.config.item_digits}d}", "documentNumber": rec.doc_number,
-            "responsible": "；".join(rec.creators), "date": rec.date, "disclosure": rec.disclosure,
-            "recordType": rec.type, "originalName": rec.original.name, "originalSha256": original_sha}
+AGGREGATION = "文件"          # 聚合层次: each record is one 件 (not a 案卷)
+DRAFT = "正本"                # 稿本
 
 
-def stamp_record(plan: YearPlan, rec: Record, source: Path, staging: Path, original_sha: str) -> dict:
-    """Stamp ``source`` into the record's rendition path; returns what the metadata says of it."""
+def agent(plan: YearPlan) -> dict:
+    """机构人员 (DA/T 46-2009) of the 业务 events: the 立档单位, which receives, converts and archives."""
     cfg = plan.config
-    cells = lambda pages: StampCells(cfg.fonds, str(plan.year), f"{rec.item:0{cfg.item_digits}d}",  # noqa: E731
-                                     rec.organization.name, RETENTIONS[rec.retention], str(pages))
-    result = stamp_pdf(source, staging / rec.rendition_path[len("data/"):], cells_for_pages=cells,
-                       title=rec.title, creators=rec.creators, date=rec.date, identifier=rec.code,
-                       fields=stamp_fields(plan, rec, original_sha))
+    return {"机构人员类型": "单位", "机构人员名称": cfg.fonds_name, "组织机构代码": cfg.organization_code or "未配置",
+            "个人职位": "—"}
+
+
+def electronic_file_number(plan: YearPlan, original_sha: str) -> str:
+    """电子文件号: the fonds, the year and the original's digest — the same for the same content in every
+    version of the package."""
+    return f"{plan.config.fonds}-{plan.year}-{original_sha[:16].upper()}"
+
+
+def _events_text(events: list[dict]) -> str:
+    return "；".join(f"{e['行为']} {e['时间']}（{e['机构人员']['机构人员名称']}）" for e in events)
+
+
+def _digitization_text(d: dict | None) -> str:
+    if not d:
+        return ""
+    return "；".join(f"{k}：{v}" for k, v in d.items() if k not in ("dpi", "layout_dpi"))
+
+
+def core_fields(plan: YearPlan, rec: Record, *, original: dict, events: list[dict], pages: int,
+                composition: str, application: str) -> dict[str, str]:
+    """The DA/T 46 core of a 件 as written into every PDF of it (XMP and DocInfo)."""
+    cfg = plan.config
+    return {"archivalCode": rec.code, "fonds": cfg.fonds, "category": cfg.category,
+            "year": str(plan.year), "retention": rec.retention, "organization": rec.organization.code,
+            "itemNumber": f"{rec.item:0{cfg.item_digits}d}", "documentNumber": rec.doc_number,
+            "responsible": "；".join(rec.creators) or "未署名", "date": rec.date, "disclosure": rec.disclosure,
+            "recordType": rec.type, "title": rec.title, "pageCount": str(pages),
+            "aggregationLevel": AGGREGATION, "archivingUnit": cfg.fonds_name, "fondsName": cfg.fonds_name,
+            "electronicFileNumber": electronic_file_number(plan, original["sha256"]),
+            "documentType": cfg.document_type(rec.type), "draft": DRAFT, "compositionType": composition,
+            "creatingApplication": application, "classification": rec.classification,
+            "reportingUnit": rec.unit or "", "language": "zh-CN",
+            "agent": agent(plan)["机构人员名称"], "events": _events_text(events)}
+
+
+def stamp_rendition(plan: YearPlan, rec: Record, r, staging: Path, *, pages: int, fields: dict[str, str],
+                    part: dict) -> dict:
+    """Stamp one rendition ``r`` (a :class:`.normalize.Rendition`) into the bag; returns its 归档章 placement."""
+    cfg = plan.config
+    cells = lambda _pages: StampCells(cfg.fonds, str(plan.year), f"{rec.item:0{cfg.item_digits}d}",  # noqa: E731
+                                      rec.organization.name, RETENTIONS[rec.retention], str(pages))
+    mine = {**fields, "originalName": r.of.name, "originalSha256": part["sha256"], "originalSize": str(part["size"]),
+            "originalFormat": part["format"], "renditionOf": r.of.path,
+            "digitization": _digitization_text(r.digitization)}
+    result = stamp_pdf(r.source, staging / r.path[len("data/"):], cells_for_pages=cells, title=rec.title,
+                       creators=rec.creators, date=rec.date, identifier=rec.code, fields=mine)
     p = result.placement
-    return {"pages": result.pages,
-            "stamp": {"placed": True, "where": p.where, "x_mm": round(p.x / MM, 1), "top_mm": round(p.top / MM, 1),
-                      "size_mm": [45, 16]} if p else
-                     {"placed": False, "reason": "第1页顶部没有空白处（45×16 mm），归档章信息仅写入元数据"}}
+    return ({"placed": True, "where": p.where, "x_mm": round(p.x / MM, 1), "top_mm": round(p.top / MM, 1),
+             "size_mm": [45, 16]} if p else
+            {"placed": False, "reason": "第1页顶部没有空白处（45×16 mm），归档章信息仅写入元数据"})
 
 
 def receipt_event(rec: Record, today: str) -> dict:
@@ -213,23 +215,62 @@ def receipt_event(rec: Record, today: str) -> dict:
     return event
 
 
-def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str, supersedes: str | None,
-                    pages: int | None, stamp: dict | None, rendition_note: str | None, today: str) -> dict:
-    files = []
-    for m in rec.members:
-        staged = staging / m.path[len("data/"):]
-        files.append({"role": m.role, "path": m.path, "name": m.name, "size": staged.stat().st_size,
-                      "sha256": sha256_of(staged), "format": file_format(m.name, m.role)})
-    relations, events = [], [receipt_event(rec, today)]
-    if rec.rendition_path and pages is not None:
-        staged = staging / rec.rendition_path[len("data/"):]
-        files.append({"role": "rendition", "path": rec.rendition_path, "name": Path(rec.rendition_path).name,
-                      "size": staged.stat().st_size, "sha256": sha256_of(staged), "format": "PDF/A-2b"})
-        relations.append({"关系类型": "版式文件", "源": rec.original.path, "目标": rec.rendition_path,
-                          "描述": "PDF/A-2b 版式文件（LibreOffice 转换），已加盖归档章并写入元数据"})
-        events.append({"行为": "转换", "时间": today, "描述": "LibreOffice 转换为 PDF/A-2b"})
-        events.append({"行为": "著录", "时间": today, "描述": "XMP 写入档号及 DA/T 46 元数据"
-                       + ("，加盖归档章" if stamp and stamp.get("placed") else "")})
+def _file_entry(staging: Path, m: Member) -> dict:
+    from .normalize import creating_application
+
+    staged = staging / m.path[len("data/"):]
+    return {"role": m.role, "path": m.path, "name": m.name, "size": staged.stat().st_size,
+            "sha256": sha256_of(staged), "format": file_format(m.name, m.role),
+            "创建程序": creating_application(staged)}
+
+
+def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path, *, version: str,
+                    supersedes: str | None, today: str, key: sign.SigningKey) -> dict:
+    """Stamp and sign (PAdES) every rendition of ``rec`` and return its DA/T 46 metadata record (the sha256
+    of each PDF is of the signed file)."""
+    cfg = plan.config
+    who = agent(plan)
+    files = [_file_entry(staging, m) for m in rec.members]
+    by_path = {f["path"]: f for f in files}
+    original = by_path[rec.original.path]
+    made = [r for r in renditions if r.source is not None]
+    for r in made:
+        with pikepdf.open(r.source) as pdf:
+            r.pages = len(pdf.pages)
+    pages = sum(r.pages for r in made) if made else None
+    composition = "组合文件" if len(rec.members) > 1 else "单件"
+    events = [{**receipt_event(rec, today), "机构人员": who}]
+    for r in made:
+        how = {"构建": "构建时由 LibreOffice 转换为 PDF/A-2b", "LibreOffice": "LibreOffice 转换为 PDF/A-2b",
+               "OCRmyPDF": "OCRmyPDF 转换为 PDF/A-2b，Tesseract chi_sim 文字识别"}[r.method]
+        events.append({"行为": "转换", "时间": today, "机构人员": who, "描述": f"{r.of.name}：{how}"})
+    if made:
+        events.append({"行为": "著录", "时间": today, "机构人员": who,
+                       "描述": "XMP 与文档信息写入档号及 DA/T 46 元数据，加盖归档章"})
+    if made:
+        events.append({"行为": "签名", "时间": today, "机构人员": who, "描述": "版式文件加 PAdES 电子签名（"
+                       f"{key.subject}，证书 SHA-256 {key.fingerprint[:16]}…）"})
+    events.append({"行为": "归档", "时间": today, "机构人员": who, "描述": f"封装为 BagIt 包 {plan.year}/{version}"
+                   + (f"（替代 {supersedes}）" if supersedes else "")})
+    fields = core_fields(plan, rec, original=original, events=events, pages=pages or 0, composition=composition,
+                         application=original["创建程序"])
+    relations, stamps, digitized, missing = [], {}, [], []
+    for r in renditions:
+        if r.source is None:
+            if r.reason:
+                missing.append({"文件": r.of.path, "原因": r.reason})
+            continue
+        stamps[r.path] = stamp_rendition(plan, rec, r, staging, pages=pages, fields=fields, part=by_path[r.of.path])
+        staged = staging / r.path[len("data/"):]
+        sign.sign_pdf(staged, key, location=cfg.fonds_name)
+        files.append({"role": r.role, "path": r.path, "name": Path(r.path).name, "size": staged.stat().st_size,
+                      "sha256": sha256_of(staged), "format": "PDF/A-2b", "页数": r.pages, "of": r.of.path,
+                      "method": r.method})
+        relations.append({"关系类型": "版式文件", "源": r.of.path, "目标": r.path,
+                          "描述": f"PDF/A-2b 版式文件（{r.method}），已加盖归档章并写入元数据"})
+        if r.digitization is not None:
+            digitized.append({"文件": r.of.path, **{k: v for k, v in r.digitization.items()
+                                                    if k not in ("dpi", "layout_dpi")}})
     for m in rec.members:
         if m.role == "message":
             relations.append({"关系类型": "来文", "源": rec.original.path, "目标": m.path,
@@ -238,71 +279,120 @@ def metadata_record(plan: YearPlan, rec: Record, staging: Path, *, version: str,
         if m.role in ("attachment", "companion"):
             relations.append({"关系类型": "附件" if m.role == "attachment" else "随附材料", "源": rec.original.path,
                               "目标": m.path, "描述": "同一件的附件" if m.role == "attachment" else "报送单位随表报送"})
-    events.append({"行为": "归档", "时间": today, "描述": f"封装为 BagIt 包 {plan.year}/{version}"
-                   + (f"（替代 {supersedes}）" if supersedes else "")})
-    cfg = plan.config
+    main = next((r for r in renditions if r.role == "rendition"), None)
+    first_stamp = stamps.get(main.path) if main is not None and main.path in stamps else None
     return {
-        "档号": rec.code, "全宗号": cfg.fonds, "全宗名称": cfg.fonds_name, "门类": cfg.category, "年度": plan.year,
-        "保管期限": rec.retention, "机构或问题": rec.organization.code, "件号": rec.item,
-        "题名": rec.title, "文件编号": rec.doc_number, "责任者": rec.creators or ["未识别单位"],
-        "日期": rec.date, "公开属性": rec.disclosure, "语种": "zh-CN", "页数": pages,
+        "序号": rec.seq, "档号": rec.code, "全宗号": cfg.fonds, "全宗名称": cfg.fonds_name, "立档单位名称": cfg.fonds_name,
+        "门类": cfg.category, "年度": plan.year, "保管期限": rec.retention, "机构或问题": rec.organization.code,
+        "机构或问题名称": rec.organization.name, "件号": rec.item, "聚合层次": AGGREGATION,
+        "电子文件号": fields["electronicFileNumber"],
+        "题名": rec.title, "文件编号": rec.doc_number, "责任者": rec.creators or ["未署名"], "报送单位": rec.unit,
+        "日期": rec.date, "文种": fields["documentType"], "密级": rec.classification, "公开属性": rec.disclosure,
+        "语种": "zh-CN", "稿本": DRAFT, "文件组合类型": composition, "件数": 1, "页数": pages,
+        "文档创建程序": original["创建程序"], "数字化属性": digitized, "机构人员": who,
+        "电子签名": sign.describe(key) if made else None,
         "type": rec.type, "files": files, "关系": relations, "业务": events,
-        "归档章": stamp, "rendition": {"status": "ok" if pages is not None else "none", "reason": rendition_note},
+        "归档章": first_stamp, "stamps": stamps,
+        "rendition": {"status": "ok" if main is not None and main.source is not None else "none",
+                      "reason": main.reason if main is not None and main.source is None else None},
+        "normalization": {"missing": missing},
         "submission": rec.submission, "version": version, "supersedes": supersedes,
     }
 
 
+def portable(value, replacements: list[tuple[str, str]]):
+    """``value`` (JSON data) with every absolute path of this machine replaced by its portable name."""
+    if isinstance(value, dict):
+        return {k: portable(v, replacements) for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v, replacements) for v in value]
+    if isinstance(value, str) and value.startswith("/"):
+        for prefix, name in replacements:
+            if value == prefix or value.startswith(prefix.rstrip("/") + "/"):
+                rest = value[len(prefix.rstrip("/")):].lstrip("/")
+                return f"{name}/{rest}" if rest else name
+        return f"（本机路径，已略去）{Path(value).name}"
+    return value
+
+
+def path_replacements(plan: YearPlan) -> list[tuple[str, str]]:
+    """Absolute prefixes of this machine and what the bag calls them (longest first)."""
+    from ..paths import ROOT, build_root, data_dir
+
+    pairs = [(str(i.inbox), i.inbox_label) for i in plan.intakes]
+    pairs += [(i.inbox_recorded, i.inbox_label) for i in plan.intakes]
+    pairs += [(str(data_dir(plan.year).resolve()), "."), (str(build_root().resolve()), "build"),
+              (str(archive_root().resolve()), "archive"), (str(ROOT), "<项目目录>")]
+    return sorted(((p, n) for p, n in pairs if p and p.startswith("/")), key=lambda x: -len(x[0]))
+
+
+def _copy_report(source: Path, dst: Path, replacements: list[tuple[str, str]]) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if source.suffix.lower() == ".json":
+        import json
+
+        write_json(dst, portable(json.loads(source.read_text(encoding="utf-8")), replacements))
+    else:
+        shutil.copyfile(source, dst)
+
+
 # --- the seal ---------------------------------------------------------------------------------------
 def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str,
-            key: sign.SigningKey, extra: dict | None = None) -> dict:
+            key: sign.SigningKey, extra: dict | None = None, cache=None) -> dict:
     """Write the whole payload into ``staging`` (bag not yet made); returns the seal report. Every stamped
     PDF is signed (PAdES) before its record is written, so the record's sha256 is of the signed file
     (``extra``: further fields of seal.json, e.g. the content and changes of :mod:`.changes`)."""
+    from .normalize import make_renditions
+
     for rec in plan.records:
         for m in rec.members:
             _copy(m, staging)
+    replacements = path_replacements(plan)
     for source, path in plan.reports:
-        dst = staging / path[len("data/"):]
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dst)
+        _copy_report(source, staging / path[len("data/"):], replacements)
     work = Path(tempfile.mkdtemp(prefix="renditions-", dir=staging.parent))
+    records_meta = []
     try:
-        renditions = convert_submissions(plan, staging, work)
+        renditions = make_renditions(plan, staging, work, cache=cache)
+        per_record: dict[int, list] = {}
+        for r in renditions:
+            per_record.setdefault(r.rec.seq, []).append(r)
         unstamped, failed = [], []
         for rec in console.progress(plan.records, "stamping and describing"):
-            source = rec.rendition_source if rec.type != "submission" else renditions.get(rec.item)
-            note = source if isinstance(source, str) else None
-            pages = stamp = None
-            if isinstance(source, Path):
-                orig_sha = sha256_of(staging / rec.original.path[len("data/"):])
-                described = stamp_record(plan, rec, source, staging, orig_sha)
-                pages, stamp = described["pages"], described["stamp"]
-                sign.sign_pdf(staging / rec.rendition_path[len("data/"):], key, location=plan.config.fonds_name)
-                if not stamp["placed"]:
-                    unstamped.append(rec.code)
-            elif rec.rendition_path:
-                failed.append({"档号": rec.code, "file": rec.original.name, "reason": note})
-            meta = metadata_record(plan, rec, staging, version=version, supersedes=supersedes, pages=pages,
-                                   stamp=stamp, rendition_note=note, today=today)
-            if pages is not None:
-                meta["电子签名"] = sign.describe(key)
-                meta["业务"].insert(-1, {"行为": "签名", "时间": today, "描述": "版式文件加 PAdES 电子签名（"
-                                     f"{key.subject}，证书 SHA-256 {key.fingerprint[:16]}…）"})
-            write_json(staging / "metadata" / f"{rec.item:04d}.json", meta)
+            meta = describe_record(plan, rec, per_record.get(rec.seq, []), staging, version=version,
+                                   supersedes=supersedes, today=today, key=key)
+            for path, st in meta["stamps"].items():
+                if not st["placed"]:
+                    unstamped.append(f"{rec.code} {path}")
+            for miss in meta["normalization"]["missing"]:
+                failed.append({"档号": rec.code, "file": miss["文件"], "reason": miss["原因"]})
+            write_json(staging / "metadata" / f"{rec.key}.json", meta)
+            records_meta.append(meta)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    from .catalogue import write_catalogue
+
+    catalogue = write_catalogue(plan, records_meta, staging)
     cfg = plan.config
     subs = [r for r in plan.records if r.type == "submission"]
+    from .. import ocr
+
     report = {
         "year": plan.year, "version": version, "supersedes": supersedes, "sealed": today,
         "config": asdict(cfg), "records": len(plan.records),
+        "date_range": [f"{plan.year}-01-01", f"{plan.year}-12-31"],
         "records_by_type": {t: sum(1 for r in plan.records if r.type == t)
                             for t in ("notice", "recommendations", "summary", "submission")},
+        "classes": {k: sum(1 for r in plan.records if r.class_key == k)
+                    for k in dict.fromkeys(r.class_key for r in plan.records)},
         "submitted_files": {i.kind: len(i.submissions) for i in plan.intakes},
         "intake_reports": {i.kind: f"data/reports/{i.stage}/{i.report_file.name}" for i in plan.intakes},
+        "inboxes": {i.kind: i.inbox_label for i in plan.intakes},
+        "catalogue": catalogue,
         "rejected": sorted(r.submission["file"] for r in subs if r.submission.get("status") == "rejected"),
         "renditions_missing": failed, "stamps_not_placed": unstamped,
-        "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": _pyhanko_version()},
+        "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": _pyhanko_version(),
+                     "ocr": ocr.version() if any(r.method == "OCRmyPDF" for r in renditions) else None},
         "signature": sign.describe(key),
     }
     report.update(extra or {})
@@ -326,6 +416,23 @@ def _copy(m: Member, staging: Path) -> None:
                                 hint="the file changed while sealing; run the seal again")
 
 
+IN_BAG_REPORT = "data/reports/四性检测报告.json"
+
+
+def check_staged(staging: Path, *, year: int, version: str) -> dict:
+    """四性检测 of the freshly made bag, written into its payload (the report covers the bag as it was before
+    the report was added; the manifests updated afterwards are checked by the full BagIt validation)."""
+    from .verify import verify_bag
+
+    result = verify_bag(staging, root=staging.parent.parent, index_entries=[], year=year, version=version,
+                        check_index=False)
+    result = json.loads(json.dumps(result, ensure_ascii=False).replace(str(staging) + "/", ""))
+    result["scope"] = ("封装时对新包的四性检测；本报告及随后更新的清单文件（manifest、bag-info）不在本次检测之内，"
+                       "由封装后的完整 BagIt 校验及此后每次 invoke verify 覆盖")
+    write_json(staging / IN_BAG_REPORT, result)
+    return result
+
+
 def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
     cfg = plan.config
     c = report["records_by_type"]
@@ -334,10 +441,12 @@ def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
         "External-Identifier": f"{cfg.fonds}-{cfg.category}·{plan.year}-{report['version']}",
         "External-Description": (f"{plan.year}年全国科技活动周文件归档包：通知、推荐清单、汇总报告及各单位报送材料，"
                                  f"共{report['records']}件（报送材料{c['submission']}件）；"
-                                 "档号、DA/T 46 元数据见 data/metadata/，版式文件为 PDF/A-2b"),
+                                 "档号、DA/T 46 元数据见 data/metadata/，版式文件为 PDF/A-2b；归档文件目录见 "
+                                 f"{report['catalogue']['pdf']}，四性检测报告见 {IN_BAG_REPORT}"),
         "Bag-Group-Identifier": f"{cfg.fonds}-{cfg.category}·{plan.year}",
         "Internal-Sender-Identifier": f"{plan.year}/{report['version']}",
         "Bagging-Date": report["sealed"],
+        "Archival-Catalogue": f"{report['catalogue']['pdf']}; {report['catalogue']['xlsx']}",
     }
     if report["supersedes"]:
         info["Supersedes"] = report["supersedes"]
@@ -377,13 +486,21 @@ def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> i
                              extra={"content": new_content, "changes": delta,
                                     "reason": reason.strip() if force and reason else None})
             _pause_for_drill("bagging")
-            with console.status("bagging (sha256 + sha512) and validating"):
+            with console.status("bagging (sha256 + sha512), 四性检测 of the new bag, validating"):
                 bagging.make_bag(staging, bag_info(plan, report))
+                sign.sign_bag(staging, key)
+                seal_check = check_staged(staging, year=year, version=version)
+                (staging / sign.TAG_SIGNATURE).unlink()          # the tag manifest changes: signed again below
+                bagging.update_payload(staging, {"Verification-Report": IN_BAG_REPORT})
                 sign.sign_bag(staging, key)
                 problems = bagging.validate(staging)
             if problems:
                 raise VerificationError(f"{year}: the new bag does not validate: "
                                         + "; ".join(f"{p.path}: {p.message}" for p in problems[:10]))
+            if not seal_check["ok"]:
+                raise VerificationError(f"{year}: the new bag fails its 四性检测: " + "; ".join(
+                    f"{f['file']}: [{f['check']}] {f['message']}" for f in seal_check["failures"][:10]),
+                    hint="nothing was published; fix the cause and seal again")
             final = year_dir / version
             if final.exists():
                 raise VerificationError(f"{final} appeared while sealing; nothing was replaced")

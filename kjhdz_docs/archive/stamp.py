@@ -52,7 +52,28 @@ FIELDS: dict[str, str] = {
     "recordType": "文件类型",
     "originalName": "原始文件名",
     "originalSha256": "原始文件SHA-256",
+    "originalSize": "计算机文件大小（原始文件，字节）",
+    "originalFormat": "格式信息（原始文件）",
+    "aggregationLevel": "聚合层次",
+    "archivingUnit": "立档单位名称",
+    "fondsName": "全宗名称",
+    "electronicFileNumber": "电子文件号",
+    "title": "题名",
+    "documentType": "文种",
+    "draft": "稿本",
+    "compositionType": "文件组合类型",
+    "creatingApplication": "文档创建程序",
+    "classification": "密级",
+    "reportingUnit": "报送单位（名册单位）",
+    "language": "语种",
+    "agent": "机构人员",
+    "events": "业务（行为、时间、机构人员）",
+    "digitization": "数字化属性",
+    "filePages": "本文件页数",
+    "renditionOf": "实体关系：本版式文件所转换的文件",
 }
+# DocInfo keys (second-class names, ASCII) mirroring the DA/T 46 fields, kept equal to the XMP values
+DOCINFO_PREFIX = "/DA46"
 PDFA_EXT = "http://www.aiim.org/pdfa/ns/extension/"
 PDFA_SCHEMA = "http://www.aiim.org/pdfa/ns/schema#"
 PDFA_PROPERTY = "http://www.aiim.org/pdfa/ns/property#"
@@ -92,27 +113,68 @@ class StampResult:
 
 # --- where the stamp goes ---------------------------------------------------------------------------
 def _occupied(page) -> list[tuple[float, float, float, float]]:
+    """Boxes of everything drawn on the page except images (an image is judged by its pixels)."""
     boxes = [(c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.chars]
-    for kind in ("lines", "rects", "curves", "images"):
+    for kind in ("lines", "rects", "curves"):
         for o in getattr(page, kind):
             boxes.append((o["x0"], o["top"], o["x1"], o["bottom"]))
     return boxes
 
 
+RASTER_DPI = 36
+INK = 170            # a pixel darker than this (0–255 grey) is ink, not paper
+
+
+def _raster(path: Path):
+    """Page 1 rendered in grey at a low resolution (poppler's pdftoppm), or None when it cannot be."""
+    import tempfile
+
+    from PIL import Image
+
+    exe = shutil.which("pdftoppm")
+    if not exe:
+        return None
+    with tempfile.TemporaryDirectory(prefix="kjhdz-blank-") as tmp:
+        out = Path(tmp) / "p"
+        try:
+            subprocess.run([exe, "-r", str(RASTER_DPI), "-gray", "-f", "1", "-l", "1", "-singlefile", str(path),
+                            str(out)], capture_output=True, timeout=60, check=True)
+            with Image.open(out.with_suffix(".pgm")) as img:
+                return img.copy()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+
+def _raster_blank(img, x: float, top: float) -> bool:
+    """No ink in the stamp's box (and its clearance) on the rendered page."""
+    k = RASTER_DPI / 72
+    box = (int((x - CLEARANCE) * k), int((top - CLEARANCE) * k),
+           int((x + STAMP_W + CLEARANCE) * k) + 1, int((top + STAMP_H + CLEARANCE) * k) + 1)
+    lo, _ = img.crop(box).getextrema()
+    return lo >= INK
+
+
 def find_blank_spot(path: Path) -> Placement | None:
-    """The first blank 45 × 16 mm spot at the top of page 1: centre, then right, then left; None if none."""
+    """The first blank 45 × 16 mm spot at the top of page 1: centre, then right, then left; None if none.
+
+    Text, lines, rectangles and curves are taken from the page's content (pdfplumber); where the page holds
+    images (a scan), the page is also rendered and the spot must show no ink."""
     import pdfplumber
 
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[0]
         width, height = float(page.width), float(page.height)
         boxes = _occupied(page)
+        has_images = bool(page.images)
+    raster = _raster(path) if has_images else None
+    if has_images and raster is None:
+        return None                          # an image page that cannot be looked at: no stamp
     candidates = [("top-centre", (width - STAMP_W) / 2), ("top-right", width - STAMP_W - 12 * MM),
                   ("top-left", 12 * MM)]
     for where, x in candidates:
         top = 5 * MM
         while top + STAMP_H <= min(height / 4, 60 * MM):
-            if _is_blank(boxes, x, top):
+            if _is_blank(boxes, x, top) and (raster is None or _raster_blank(raster, x, top)):
                 return Placement(round(x, 2), round(top, 2), where)
             top += 1 * MM
     return None
@@ -288,6 +350,7 @@ def write_metadata(pdf: pikepdf.Pdf, *, title: str, creators: list[str], date: s
     """Dublin Core + the DA/T 46 fields into XMP (and DocInfo), then declare the extension schema."""
     producer = str(pdf.docinfo.get("/Producer", "")) if "/Producer" in pdf.docinfo else ""
     editor = f"pikepdf {pikepdf.__version__}"
+    pdf.Root.Lang = pikepdf.String("zh-CN")
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
         producer = producer or str(meta.get("pdf:Producer", ""))
         meta["dc:title"] = title
@@ -302,7 +365,17 @@ def write_metadata(pdf: pikepdf.Pdf, *, title: str, creators: list[str], date: s
             if key not in FIELDS:
                 raise KeyError(f"{key} is not a declared archival field")
             meta[f"{PREFIX}:{key}"] = str(value)
+    for key in [k for k in pdf.docinfo.keys() if str(k).startswith(DOCINFO_PREFIX)]:
+        del pdf.docinfo[key]
+    for key, value in fields.items():
+        pdf.docinfo[pikepdf.Name(f"{DOCINFO_PREFIX}{key[0].upper()}{key[1:]}")] = pikepdf.String(str(value))
     _declare_extension(pdf)
+
+
+def _docinfo_field(key: str) -> str:
+    """``/DA46ArchivalCode`` -> ``archivalCode``."""
+    name = key[len(DOCINFO_PREFIX):]
+    return name[:1].lower() + name[1:]
 
 
 def read_fields(pdf: pikepdf.Pdf) -> dict:
@@ -311,8 +384,10 @@ def read_fields(pdf: pikepdf.Pdf) -> dict:
     out = {"dc:title": meta.get("dc:title"), "dc:creator": meta.get("dc:creator"),
            "dc:date": meta.get("dc:date"), "dc:identifier": meta.get("dc:identifier"),
            "dc:language": meta.get("dc:language"), "pdf:Producer": meta.get("pdf:Producer"),
-           "pdfa": meta.pdfa_status,
-           "docinfo": {k[1:]: str(v) for k, v in pdf.docinfo.items() if k in ("/Title", "/Author", "/Producer")}}
+           "pdfa": meta.pdfa_status, "lang": str(pdf.Root.get("/Lang", "")),
+           "docinfo": {k[1:]: str(v) for k, v in pdf.docinfo.items() if k in ("/Title", "/Author", "/Producer")},
+           "docinfo_fields": {_docinfo_field(str(k)): str(v) for k, v in pdf.docinfo.items()
+                              if str(k).startswith(DOCINFO_PREFIX)}}
     out.update({key: meta.get(f"{{{NS}}}{key}") for key in FIELDS})
     return out
 
@@ -323,7 +398,8 @@ def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: li
     creation and modification dates are the record's own ``date``, so the same record gives the same bytes).
 
     ``cells_for_pages(pages) -> StampCells`` gives the stamp's contents once the page count is known;
-    ``fields`` are the DA/T 46 fields (页数 is filled in here).
+    ``fields`` are the DA/T 46 fields (``filePages`` is filled in here, ``pageCount`` too unless given: the
+    件's 页数 when the 件 has more than this file).
     """
     placement = blank_spot(src)
     with pikepdf.open(src) as pdf:
@@ -331,13 +407,22 @@ def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: li
         if placement is not None:
             draw_stamp(pdf, cells_for_pages(pages), placement)
         write_metadata(pdf, title=title, creators=creators, date=date, identifier=identifier,
-                       fields={**fields, "pageCount": str(pages)})
+                       fields={"pageCount": str(pages), **fields, "filePages": str(pages)})
         set_pdf_dates(pdf, document_time(date))
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.part")
         pdf.save(tmp, deterministic_id=True)
     os.replace(tmp, dst)
     return StampResult(pages, placement)
+
+
+def write_pdf_description(path: Path, *, title: str, creators: list[str], identifier: str) -> None:
+    """Describe a PDF of the package that is not a 件 (the 归档文件目录): Dublin Core, /Lang, in place."""
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        write_metadata(pdf, title=title, creators=creators, date="", identifier=identifier, fields={})
+        tmp = path.with_name(f".{path.name}.part")
+        pdf.save(tmp, deterministic_id=True)
+    os.replace(tmp, path)
 
 
 # --- inspection (verify) ---------------------------------------------------------------------------
@@ -417,4 +502,4 @@ def inspect_pdf(path: Path) -> dict:
                 "fields": read_fields(pdf),
             }
     except (pikepdf.PdfError, pikepdf.PasswordError, OSError) as exc:
-        return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"error": f"{type(exc).__name__}: {str(exc).replace(str(path), path.name)}"}

@@ -36,7 +36,21 @@ from .stamp import inspect_pdf
 ASPECTS = ("真实性", "完整性", "可用性", "安全性")
 REPORTS = "reports"
 TAG_FILES = {"bagit.txt", "bag-info.txt", "fetch.txt", sign.TAG_SIGNATURE}
-REQUIRED = ("档号", "全宗号", "年度", "保管期限", "件号", "题名", "责任者", "日期", "type", "files")
+REQUIRED = ("序号", "档号", "全宗号", "全宗名称", "立档单位名称", "年度", "保管期限", "机构或问题", "件号", "聚合层次",
+            "电子文件号", "题名", "责任者", "日期", "文种", "密级", "公开属性", "语种", "稿本", "文件组合类型",
+            "文档创建程序", "机构人员", "业务", "type", "files")
+# JSON element -> XMP property (DA/T 46 core compared between the record, every PDF of it and the index)
+CORE_XMP = {"档号": "archivalCode", "全宗号": "fonds", "门类": "category", "年度": "year", "保管期限": "retention",
+            "机构或问题": "organization", "件号": "itemNumber", "文件编号": "documentNumber", "责任者": "responsible",
+            "日期": "date", "公开属性": "disclosure", "type": "recordType", "题名": "title", "页数": "pageCount",
+            "聚合层次": "aggregationLevel", "立档单位名称": "archivingUnit", "全宗名称": "fondsName",
+            "电子文件号": "electronicFileNumber", "文种": "documentType", "稿本": "draft",
+            "文件组合类型": "compositionType", "文档创建程序": "creatingApplication", "密级": "classification",
+            "报送单位": "reportingUnit", "语种": "language", "机构人员": "agent", "业务": "events"}
+INDEX_FIELDS = ("档号", "题名", "文件编号", "责任者", "日期", "保管期限", "页数", "公开属性", "密级", "件号", "type")
+WORKBOOKS = {".xlsx", ".xlsm", ".xls", ".ods"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EVENT_KEYS = ("行为", "时间", "机构人员")
 OOXML_PARTS = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml", ".xlsm": "xl/workbook.xml"}
 NOT_RUN = {
     "antivirus": "未执行：本机无法更新 ClamAV 病毒库（freshclam 需联网）；移交前请用病毒库已更新的杀毒软件扫描整个包",
@@ -99,21 +113,26 @@ def _define_all(c: Checks) -> None:
             ("真实性", "bagit", "BagIt 完整校验（sha256、sha512 清单，文件齐全，无多余文件）"),
             ("真实性", "fixity", "元数据所列文件的 sha256 与大小"),
             ("真实性", "pdf-metadata", "PDF 内档号、页数、原始文件 sha256 与元数据一致"),
-            ("真实性", "code-rule", "档号符合规则"),
+            ("真实性", "code-rule", "档号符合规则且与其组成部分一致"),
+            ("真实性", "values", "元数据值合规（日期在年度内、保管期限、密级为规定值）"),
+            ("真实性", "core-consistent", "JSON、XMP、文档信息字典的 DA/T 46 核心元数据逐项一致"),
             ("真实性", "code-unique", "档号不重复"),
             ("完整性", "count", "件数与封装报告一致"),
             ("完整性", "required", "必填元数据项齐全"),
-            ("完整性", "gap-free", "件号从 1 起连续无缺号"),
+            ("完整性", "gap-free", "每个类别（保管期限-机构）内件号从 1 起连续无缺号，序号连续"),
             ("完整性", "intake-files", "收件报告所列文件全部在包内且逐字节一致"),
             ("完整性", "content", "每件均有原件及版式文件"),
+            ("完整性", "catalogue", "归档文件目录（PDF/A 与 .xlsx）在包内且与元数据一致"),
+            ("完整性", "seal-report", "封装时的四性检测报告在包内"),
             ("可用性", "metadata-parses", "元数据 JSON 可解析"),
             ("可用性", "pdf-opens", "PDF 可打开"),
             ("可用性", "pdfa", "PDF 声明 PDF/A-2b 且字体全部嵌入"),
-            ("可用性", "office-opens", ".docx/.xlsx 可打开"),
+            ("可用性", "office-opens", "每个 Office 文件可打开"),
+            ("可用性", "normalized", "每个非归档格式文件均有 PDF/A-2b 版式文件"),
             ("可用性", "index", "检索索引可用且与包一致"),
             ("安全性", "pdf-active", "PDF 无 JavaScript、加密、嵌入文件"),
             ("安全性", "macros", "Office 文件无宏"),
-            ("安全性", "extra-files", "包内无多余文件"),
+            ("安全性", "extra-files", "包内无多余文件，BagIt 1.0"),
             ("安全性", "antivirus", "病毒检测"),
             ("安全性", "verapdf", "veraPDF 格式校验")):
         c.define(aspect, check, title)
@@ -124,21 +143,44 @@ def _define_all(c: Checks) -> None:
 def _config(seal: dict) -> ArchiveConfig:
     cfg = dict(seal["config"])
     cfg["organizations"] = {k: Organization(**v) for k, v in cfg["organizations"].items()}
+    cfg["departments"] = {k: Organization(**v) for k, v in (cfg.get("departments") or {}).items()}
     return ArchiveConfig(**cfg)
 
 
 def _office_problem(path: Path) -> str | None:
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            bad = z.testzip()
-    except (zipfile.BadZipFile, OSError) as exc:
-        return f"does not open as an Office file: {exc}"
-    if bad:
-        return f"corrupt member {bad}"
-    part = OOXML_PARTS.get(path.suffix.lower())
-    if part and part not in names:
-        return f"no {part}: not a {path.suffix} document"
+    """Why an Office file does not open (None when it does): OOXML/ODF parts, workbooks read in full by the
+    intake's reader (after its safety checks), OLE files by their header."""
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".doc", ".wps", ".et"):
+        with open(path, "rb") as f:
+            head = f.read(8)
+        if head != OLE_MAGIC:
+            return f"not an OLE compound file (a {suffix} must be one)"
+    else:
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                bad = z.testzip()
+        except (zipfile.BadZipFile, OSError) as exc:
+            return f"does not open as an Office file: {exc}"
+        if bad:
+            return f"corrupt member {bad}"
+        part = OOXML_PARTS.get(suffix) or ("content.xml" if suffix in (".ods", ".odt") else None)
+        if part and part not in names:
+            return f"no {part}: not a {suffix} document"
+    if suffix in WORKBOOKS:
+        from ..intake.reader import read_workbook
+        from ..intake.safety import UnsafeFile, check_file
+
+        try:
+            check_file(path)
+            grid = read_workbook(path)
+        except UnsafeFile as exc:
+            return f"refused by the safety checks ({exc.rule}): {exc.message}"
+        except Exception as exc:                       # any parser failure means: does not open
+            return f"does not open as a workbook: {type(exc).__name__}: {exc}"
+        if not grid.sheets:
+            return "the workbook has no sheet"
     return None
 
 
@@ -156,11 +198,117 @@ def _has_macros(path: Path) -> bool:
     return False
 
 
-def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dict[str, str] | None = None) -> dict:
+def _text(value) -> str:
+    """A JSON value as the PDFs write it."""
+    if isinstance(value, list):
+        return "；".join(str(v) for v in value)
+    if isinstance(value, dict) and "机构人员名称" in value:
+        return str(value["机构人员名称"])
+    return "" if value is None else str(value)
+
+
+def expected_xmp(r: dict, digits: int) -> dict[str, str]:
+    """What the XMP of every PDF of record ``r`` must say, from the JSON."""
+    out = {}
+    for key, prop in CORE_XMP.items():
+        value = r.get(key)
+        if key == "件号" and isinstance(value, int):
+            value = f"{value:0{digits}d}"
+        elif key == "业务":
+            value = "；".join(f"{e.get('行为')} {e.get('时间')}（{_text(e.get('机构人员'))}）" for e in value or [])
+        elif key == "责任者":
+            value = "；".join(value or []) or "未署名"
+        elif key == "页数":
+            value = value or 0
+        out[prop] = _text(value)
+    return out
+
+
+def _date_range(seal: dict, year: int | None) -> tuple[str, str] | None:
+    rng = seal.get("date_range")
+    if isinstance(rng, list) and len(rng) == 2:
+        return str(rng[0]), str(rng[1])
+    return (f"{year}-01-01", f"{year}-12-31") if year else None
+
+
+def _check_values(c: Checks, rel: str, r: dict, config: ArchiveConfig | None, seal: dict) -> None:
+    import datetime as dt
+
+    from .records import CLASSIFICATIONS, RETENTIONS
+
+    wrong = []
+    date = r.get("日期") or ""
+    year = r.get("年度")
+    rng = _date_range(seal, seal.get("year"))
+    try:
+        dt.date.fromisoformat(date)
+        if year != seal.get("year"):
+            wrong.append(f"年度 {year!r} is not the sealed year {seal.get('year')}")
+        if rng and not rng[0] <= date <= rng[1]:
+            wrong.append(f"日期 {date} is outside the 年度 {year} ({rng[0]} … {rng[1]})")
+    except ValueError:
+        wrong.append(f"日期 {date!r} is not a date (YYYY-MM-DD)")
+    allowed = set(config.retention.values()) if config else set(RETENTIONS)
+    if r.get("保管期限") not in allowed or r.get("保管期限") not in RETENTIONS:
+        wrong.append(f"保管期限 {r.get('保管期限')!r} is not one of the configured {', '.join(sorted(allowed))}")
+    if r.get("密级") not in CLASSIFICATIONS:
+        wrong.append(f"密级 {r.get('密级')!r} is not one of {', '.join(CLASSIFICATIONS)}")
+    for n, e in enumerate(r.get("业务") or []):
+        missing = [k for k in EVENT_KEYS if not e.get(k)]
+        if missing:
+            wrong.append(f"业务[{n}] has no {', '.join(missing)}")
+    if wrong:
+        c.fail("values", rel, "; ".join(wrong))
+    else:
+        c.ok("values")
+
+
+def _check_code(c: Checks, rel: str, r: dict, config: ArchiveConfig | None, pattern) -> None:
+    code = r.get("档号", "")
+    if config is None:
+        return
+    m = pattern.match(code) if pattern else None
+    try:
+        parts = config.archival_code.format(fonds=r.get("全宗号"), category=r.get("门类"), year=r.get("年度"),
+                                            retention=r.get("保管期限"), org=r.get("机构或问题"),
+                                            item=f"{int(r.get('件号')):0{config.item_digits}d}")
+    except (TypeError, ValueError):
+        parts = None
+    if m is None or int(m.group("item")) != r.get("件号") or code != parts or r.get("全宗号") != config.fonds:
+        c.fail("code-rule", rel, f"档号 {code!r} does not follow {config.archival_code} or does not match its parts "
+                                 f"(全宗号 {r.get('全宗号')}, 年度 {r.get('年度')}, 保管期限 {r.get('保管期限')}, "
+                                 f"机构或问题 {r.get('机构或问题')}, 件号 {r.get('件号')}: {parts!r})")
+    else:
+        c.ok("code-rule")
+
+
+def _check_numbering(c: Checks, records: list[tuple[str, dict]]) -> None:
+    classes: dict[str, list[tuple[int, str]]] = {}
+    for rel, r in records:
+        classes.setdefault(f"{r.get('保管期限')}-{r.get('机构或问题')}", []).append((r.get("件号") or 0, rel))
+    for klass, items in sorted(classes.items()):
+        numbers = sorted(n for n, _ in items)
+        if numbers != list(range(1, len(numbers) + 1)):
+            missing = sorted(set(range(1, max(numbers, default=0) + 1)) - set(numbers))
+            dup = sorted(k for k, n in Counter(numbers).items() if n > 1)
+            after = [rel for n, rel in sorted(items) if missing and n > missing[0]][:3]
+            c.fail("gap-free", after[0] if after else "data/metadata/",
+                   f"件号 of class {klass} not 1…{len(numbers)}: missing {missing[:20]}, repeated {dup[:20]}")
+        else:
+            c.ok("gap-free")
+    seqs = sorted(r.get("序号") or 0 for _, r in records)
+    if seqs != list(range(1, len(seqs) + 1)):
+        c.fail("gap-free", "data/metadata/", f"序号 not 1…{len(seqs)}")
+
+
+def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dict[str, str] | None = None,
+               year: int | None = None, version: str | None = None, check_index: bool = True) -> dict:
     """Every check of one bag; returns its report (``ok`` False when anything failed)."""
     c = Checks()
     _define_all(c)
-    rel_bag = bag.relative_to(root).as_posix()
+    year = year or int(bag.parent.name)
+    version = version or bag.name
+    rel_bag = f"{year}/{version}"
     trusted = sign.trusted_fingerprints() if trusted is None else trusted
     signatures = {"bag": None, "pdfs": []}
 
@@ -179,6 +327,12 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
     for extra in sorted(x.name for x in bag.iterdir() if x.name not in TAG_FILES and x.name != "data"
                         and not x.name.startswith(("manifest-", "tagmanifest-"))):
         c.fail("extra-files", extra, "a file beside the bag's tag files, in no manifest")
+    try:
+        declared = (bag / "bagit.txt").read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, IndexError):
+        declared = ""
+    if declared != "BagIt-Version: 1.0":
+        c.fail("extra-files", "bagit.txt", f"declares {declared!r}, not BagIt-Version: 1.0 (RFC 8493)")
     c.ok("extra-files")
 
     seal_path = bag / "data" / "reports" / SEAL_REPORT
@@ -197,22 +351,18 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             c.ok("metadata-parses")
         except (OSError, ValueError) as exc:
             c.fail("metadata-parses", rel, str(exc))
+    records.sort(key=lambda x: (x[1].get("序号") or 0, x[0]))
 
     # 完整性: counts, numbering, required fields
     if seal and seal.get("records") != len(records):
         c.fail("count", "data/metadata/", f"{len(records)} records, the seal report says {seal.get('records')}")
     else:
         c.ok("count")
-    items = sorted(r.get("件号", 0) for _, r in records)
-    if items != list(range(1, len(items) + 1)):
-        missing = sorted(set(range(1, max(items, default=0) + 1)) - set(items))
-        dup = sorted(k for k, n in Counter(items).items() if n > 1)
-        c.fail("gap-free", "data/metadata/", f"件号 not 1…{len(items)}: missing {missing[:20]}, repeated {dup[:20]}")
-    else:
-        c.ok("gap-free")
+    _check_numbering(c, records)
 
     codes = Counter(r.get("档号") for _, r in records)
     pattern = config.code_pattern(seal.get("year")) if config else None
+    digits = config.item_digits if config else 4
     for rel, r in records:
         missing = [k for k in REQUIRED if r.get(k) in (None, "", [])]
         if r.get("rendition", {}).get("status") == "ok" and not r.get("页数"):
@@ -221,17 +371,13 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             c.fail("required", rel, f"empty or missing: {', '.join(missing)}")
         else:
             c.ok("required")
-        code = r.get("档号", "")
-        m = pattern.match(code) if pattern else None
-        if pattern and (m is None or int(m.group("item")) != r.get("件号")):
-            c.fail("code-rule", rel, f"档号 {code!r} does not follow {config.archival_code} (件号 {r.get('件号')})")
-        else:
-            c.ok("code-rule")
-        if codes[code] > 1:
-            c.fail("code-unique", rel, f"档号 {code} is used by {codes[code]} records")
+        _check_code(c, rel, r, config, pattern)
+        _check_values(c, rel, r, config, seal)
+        if codes[r.get("档号")] > 1:
+            c.fail("code-unique", rel, f"档号 {r.get('档号')} is used by {codes[r.get('档号')]} records")
         else:
             c.ok("code-unique")
-        _check_files(c, bag, rel, r, trusted, signatures)
+        _check_files(c, bag, rel, r, digits, trusted, signatures)
 
     # 完整性: every intake-report file present and byte-identical
     for kind, report_rel in sorted((seal.get("intake_reports") or {}).items()):
@@ -250,28 +396,28 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             else:
                 c.ok("intake-files")
 
-    # 可用性: the index answers for this bag
-    mine = {e.get("档号"): e for e in index_entries if e.get("bag") == rel_bag}
-    latest = archive_index.latest_version(bag.parent) == bag.name
-    want = {}
-    for _, r in records:
+    _check_catalogue(c, bag, seal, [r for _, r in records])
+    if check_index:
+        report_rel = "data/reports/四性检测报告.json"
         try:
-            want[r.get("档号")] = archive_index.index_entry(r, year=int(bag.parent.name), version=bag.name,
-                                                           latest=latest, bag_rel=rel_bag)
-        except (KeyError, TypeError):                    # reported by the required-fields check
-            want[r.get("档号")] = None
-    differ = sorted(str(k) for k in want if k in mine and want[k] is not None and mine[k] != want[k])
-    if set(mine) != set(want):
-        c.fail("index", archive_index.INDEX, f"the index lists {len(mine)} records of {rel_bag}, the bag has "
-                                             f"{len(want)}: run `invoke reindex`")
-    elif differ:
-        c.fail("index", archive_index.INDEX, f"{len(differ)} index entries of {rel_bag} differ from the bag's "
-                                             f"metadata ({', '.join(differ[:5])}): run `invoke reindex`")
+            sealed = json.loads((bag / report_rel).read_text(encoding="utf-8"))
+            if sealed.get("ok") is not True or sealed.get("bag") != rel_bag:
+                c.fail("seal-report", report_rel, "the 四性检测 made at sealing did not pass or is of another bag")
+            else:
+                c.ok("seal-report")
+        except (OSError, ValueError) as exc:
+            c.fail("seal-report", report_rel, f"missing or unreadable: {exc}")
     else:
-        c.ok("index")
+        c.items["seal-report"].not_run = "封装时的检测本身（报告在检测后写入）"
+
+    if check_index:
+        _check_index(c, bag, records, index_entries, year=year, version=version, rel_bag=rel_bag)
+    else:
+        c.items["index"].not_run = "封装时：索引在新包发布后重建"
 
     checks = [x.as_dict() for x in c.items.values()]
     failures = [{"check": x["check"], "aspect": x["aspect"], **p} for x in checks for p in x["problems"]]
+    warnings = [{"check": x["check"], "aspect": x["aspect"], **p} for x in checks for p in x["warnings"]]
     info = {}
     try:
         info = bagging.info(bag)
@@ -281,11 +427,12 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
     if signers:
         c.items["pdf-signature"].note = "；".join(f"{n}（证书 SHA-256 {fp}）" for n, fp in signers)
         checks = [x.as_dict() for x in c.items.values()]
-    return {"bag": rel_bag, "year": int(bag.parent.name), "version": bag.name, "ok": not failures,
+    return {"bag": rel_bag, "year": year, "version": version, "ok": not failures,
             "external_identifier": info.get("External-Identifier"), "signatures": signatures,
+            "verified": _now(),
             "aspects": {a: ("fail" if any(x["status"] == "fail" for x in checks if x["aspect"] == a) else "pass")
                         for a in ASPECTS},
-            "checks": checks, "failures": failures}
+            "checks": checks, "failures": failures, "warnings": warnings}
 
 
 def _signed_by(found: sign.SignatureCheck) -> str:
@@ -301,7 +448,81 @@ def _check_signature(c: Checks, path: Path, name: str, trusted: dict[str, str], 
         c.fail("pdf-signature", name, found.problem)
 
 
-def _check_files(c: Checks, bag: Path, rel: str, r: dict, trusted: dict[str, str], signatures: dict) -> None:
+def _now() -> str:
+    from .. import reproducible
+
+    return reproducible.now().isoformat(timespec="seconds")
+
+
+def _check_index(c: Checks, bag: Path, records, index_entries, *, year: int, version: str, rel_bag: str) -> None:
+    mine = {e.get("档号"): e for e in index_entries if e.get("bag") == rel_bag}
+    latest = archive_index.latest_version(bag.parent) == bag.name
+    want = {}
+    for _, r in records:
+        try:
+            want[r.get("档号")] = archive_index.index_entry(r, year=year, version=version, latest=latest,
+                                                           bag_rel=rel_bag)
+        except (KeyError, TypeError):                    # reported by the required-fields check
+            want[r.get("档号")] = None
+    bag_failed = any(x.problems for k, x in c.items.items() if k != "index")
+    advice = ("the bag itself fails its checks above: restore the bag from a copy or seal the year again — "
+              "do NOT run `invoke reindex`, which would copy the bag's wrong metadata into the index"
+              if bag_failed else
+              "the bag passes every check above, so the index is what is wrong: `invoke reindex` rebuilds it "
+              "from the bags")
+    if set(mine) != set(want):
+        c.fail("index", archive_index.INDEX, f"the index lists {len(mine)} records of {rel_bag}, the bag has "
+                                             f"{len(want)}; {advice}")
+        return
+    differ = []
+    for code, entry in sorted(want.items(), key=lambda x: str(x[0])):
+        got = mine.get(code)
+        if entry is None or got is None:
+            continue
+        fields = [k for k in entry if entry[k] != got.get(k)]
+        if fields:
+            differ.append(f"{code} ({', '.join(fields[:4])})")
+    if differ:
+        c.fail("index", archive_index.INDEX, f"{len(differ)} index entries of {rel_bag} differ from the bag's "
+                                             f"metadata: {'; '.join(differ[:5])}; {advice}")
+    else:
+        c.ok("index")
+
+
+def _check_catalogue(c: Checks, bag: Path, seal: dict, records: list[dict]) -> None:
+    from .catalogue import rows
+
+    cat = seal.get("catalogue") or {}
+    if not cat:
+        c.fail("catalogue", "data/catalogue/", "the seal report names no 归档文件目录")
+        return
+    pdf, xlsx = bag / cat.get("pdf", ""), bag / cat.get("xlsx", "")
+    got = inspect_pdf(pdf) if pdf.is_file() else {"error": "missing"}
+    if got.get("error"):
+        c.fail("catalogue", cat.get("pdf", ""), f"the catalogue PDF does not open: {got['error']}")
+    elif got["pdfa"] != "2B" or got["fonts_not_embedded"]:
+        c.fail("catalogue", cat.get("pdf", ""), "the catalogue PDF is not PDF/A-2b with embedded fonts")
+    else:
+        c.ok("catalogue")
+    try:
+        from openpyxl import load_workbook
+
+        ws = load_workbook(xlsx, read_only=True).worksheets[0]
+        found = [tuple("" if v is None else v for v in row) for row in ws.iter_rows(min_row=3, values_only=True)]
+    except Exception as exc:                             # a damaged workbook: reported, not raised
+        c.fail("catalogue", cat.get("xlsx", ""), f"the catalogue workbook does not open: {exc}")
+        return
+    want = [tuple("" if v is None else v for v in row) for row in rows(records)]
+    if found != want:
+        first = next((i for i, (a, b) in enumerate(zip(found, want)) if a != b), min(len(found), len(want)))
+        c.fail("catalogue", cat.get("xlsx", ""), f"{len(found)} rows, {len(want)} records; first difference at row "
+                                                 f"{first + 3}")
+    else:
+        c.ok("catalogue")
+
+
+def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, trusted: dict[str, str],
+                 signatures: dict) -> None:
     files = r.get("files") or []
     roles = {f.get("role") for f in files}
     if not roles & {"original", "submission"}:
@@ -310,7 +531,12 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, trusted: dict[str, str
         c.fail("content", rel, "the record says it has a rendition but names none")
     else:
         c.ok("content")
-    submitted = r.get("type") == "submission"
+    pdfs = [f for f in files if f.get("role") in ("rendition", "normalized")]
+    if pdfs and sum(f.get("页数") or 0 for f in pdfs) != r.get("页数"):
+        c.fail("core-consistent", rel, f"页数 {r.get('页数')} is not the sum of its PDFs' pages "
+                                       f"({sum(f.get('页数') or 0 for f in pdfs)})")
+    by_path = {f["path"]: f for f in files}
+    xmp_want = expected_xmp(r, digits)
     for f in files:
         path = bag / f["path"]
         if not path.is_file():
@@ -323,12 +549,16 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, trusted: dict[str, str
         suffix = path.suffix.lower()
         as_submitted = f["role"] in ("submission", "companion")
         if suffix == ".pdf":
-            _check_pdf(c, path, f, r, as_submitted=as_submitted, record_rel=rel)
-            if f["role"] == "rendition":
+            _check_pdf(c, path, f, r, as_submitted=as_submitted, record_rel=rel, by_path=by_path, want=xmp_want)
+            if f["role"] in ("rendition", "normalized"):
                 _check_signature(c, path, f["path"], trusted, signatures)
-        elif suffix in OOXML_PARTS and not as_submitted:
+        elif suffix in OOXML_PARTS or suffix in WORKBOOKS or suffix in (".doc", ".wps", ".odt"):
             why = _office_problem(path)
-            c.fail("office-opens", f["path"], why) if why else c.ok("office-opens")
+            if why:
+                (c.warn if as_submitted else c.fail)("office-opens", f["path"], why
+                                                     + (" (kept as submitted)" if as_submitted else ""))
+            else:
+                c.ok("office-opens")
         if _has_macros(path):
             if as_submitted:
                 c.warn("macros", f["path"], "the submitted file contains macros (kept as submitted, never run)")
@@ -336,11 +566,20 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, trusted: dict[str, str
                 c.fail("macros", f["path"], "contains macros")
         elif suffix in OOXML_PARTS or suffix in (".xls", ".doc"):
             c.ok("macros")
-    if submitted and r.get("rendition", {}).get("status") != "ok" and r.get("rendition", {}).get("reason"):
-        c.warn("content", rel, r["rendition"]["reason"])
+    for miss in (r.get("normalization") or {}).get("missing") or []:
+        c.warn("normalized", miss.get("文件", rel), f"{miss.get('原因')} ({rel})")
+    if r.get("type") == "submission":
+        rendered = {f.get("of") for f in pdfs}
+        missing = {m.get("文件") for m in (r.get("normalization") or {}).get("missing") or []}
+        for f in files:
+            if f["role"] in ("submission", "companion") and f["path"] not in rendered and f["path"] not in missing:
+                c.fail("normalized", f["path"], f"no PDF/A rendition and no reason recorded ({rel})")
+            elif f["role"] in ("submission", "companion") and f["path"] in rendered:
+                c.ok("normalized")
 
 
-def _check_pdf(c: Checks, path: Path, f: dict, r: dict, *, as_submitted: bool, record_rel: str) -> None:
+def _check_pdf(c: Checks, path: Path, f: dict, r: dict, *, as_submitted: bool, record_rel: str,
+               by_path: dict, want: dict) -> None:
     got = inspect_pdf(path)
     name = f["path"]
     if got.get("error"):
@@ -361,22 +600,44 @@ def _check_pdf(c: Checks, path: Path, f: dict, r: dict, *, as_submitted: bool, r
         c.fail("pdfa", name, "fonts not embedded: " + ", ".join(got["fonts_not_embedded"]))
     else:
         c.ok("pdfa")
-    if f["role"] == "rendition":
-        fields = got["fields"]
-        original = next((x for x in r.get("files", []) if x["role"] in ("original", "submission")), {})
-        wrong = []
-        if got["pages"] != r.get("页数"):
-            wrong.append(f"{got['pages']} pages, metadata says {r.get('页数')}")
-        if fields.get("dc:identifier") != r.get("档号") or fields.get("archivalCode") != r.get("档号"):
-            wrong.append(f"档号 in the PDF is {fields.get('dc:identifier')!r}, metadata says {r.get('档号')!r}")
-        if fields.get("pageCount") != str(r.get("页数")):
-            wrong.append(f"页数 in the PDF is {fields.get('pageCount')!r}")
-        if original and fields.get("originalSha256") != original.get("sha256"):
-            wrong.append("the original's sha256 in the PDF differs from the original in the bag")
-        if wrong:
-            c.fail("pdf-metadata", name, "; ".join(wrong) + f" ({record_rel})")
+    if f["role"] not in ("rendition", "normalized"):
+        return
+    fields = got["fields"]
+    source = by_path.get(f.get("of") or "") or next(
+        (x for x in r.get("files", []) if x["role"] in ("original", "submission")), {})
+    wrong = []
+    if got["pages"] != f.get("页数", r.get("页数")):
+        wrong.append(f"页数: the PDF has {got['pages']} pages, metadata says {f.get('页数', r.get('页数'))}")
+    if fields.get("dc:identifier") != r.get("档号"):
+        wrong.append(f"档号: dc:identifier is {fields.get('dc:identifier')!r}, JSON {r.get('档号')!r}")
+    if fields.get("lang") != "zh-CN":
+        wrong.append(f"/Lang is {fields.get('lang')!r}, not zh-CN")
+    for prop, value in want.items():
+        if (fields.get(prop) or "") != value:
+            element = next(k for k, v in CORE_XMP.items() if v == prop)
+            wrong.append(f"{element}: XMP da:{prop} {fields.get(prop)!r}, JSON {value!r}")
+    creators = fields.get("dc:creator") or []
+    if list(creators) != list(r.get("责任者") or []):
+        wrong.append(f"责任者: XMP dc:creator {list(creators)!r}, JSON {r.get('责任者')!r}")
+    if (fields.get("dc:title") or "") != r.get("题名"):
+        wrong.append(f"题名: XMP dc:title {fields.get('dc:title')!r}, JSON {r.get('题名')!r}")
+    for prop, value in (("originalName", source.get("name")), ("originalSha256", source.get("sha256")),
+                        ("originalSize", str(source.get("size"))), ("renditionOf", source.get("path")),
+                        ("filePages", str(f.get("页数")))):
+        if fields.get(prop) != value:
+            wrong.append(f"{prop}: XMP {fields.get(prop)!r}, JSON {value!r}")
+    docinfo = fields.get("docinfo_fields") or {}
+    for prop in (*want, "originalName", "originalSha256", "renditionOf", "filePages"):
+        if docinfo.get(prop, "") != (fields.get(prop) or ""):
+            wrong.append(f"{prop}: DocInfo {docinfo.get(prop)!r}, XMP {fields.get(prop)!r}")
+    basic = [w for w in wrong if w.startswith(("页数", "档号", "originalSha256"))]
+    rest = [w for w in wrong if w not in basic]
+    for check, found in (("pdf-metadata", basic), ("core-consistent", rest)):
+        if found:
+            c.fail(check, name, "; ".join(found[:6]) + (f" … ({len(found)} in all)" if len(found) > 6 else "")
+                   + f" ({record_rel})")
         else:
-            c.ok("pdf-metadata")
+            c.ok(check)
 
 
 def report_path(root: Path, year: int, version: str) -> Path:
@@ -385,11 +646,19 @@ def report_path(root: Path, year: int, version: str) -> Path:
 
 def read_status(root: Path, year: int, version: str) -> str | None:
     """"pass"/"fail" of the last verify of a bag, or None when it was never verified."""
+    return last_verify(root, year, version)["status"]
+
+
+def last_verify(root: Path, year: int, version: str) -> dict:
+    """The last verify of a bag: ``status`` (pass | fail | None), ``verified`` (when, ISO 8601, or None),
+    ``report`` (its path relative to the archive root, or None)."""
+    path = report_path(root, year, version)
     try:
-        data = json.loads(report_path(root, year, version).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return "pass" if data.get("ok") else "fail"
+        return {"status": None, "verified": None, "report": None}
+    return {"status": "pass" if data.get("ok") else "fail", "verified": data.get("verified"),
+            "report": path.relative_to(root).as_posix()}
 
 
 def verify(year: int | None = None, as_json: bool = False) -> int:

@@ -41,7 +41,7 @@ def _records(bag):
 
 
 def flip_pdf_byte(bag):
-    rel = "data/documents/0003/summary.pdf"
+    rel = "data/documents/Y-KJB-0003/summary.pdf"
     data = bytearray((bag / rel).read_bytes())
     data[len(data) // 2] ^= 0x01
     (bag / rel).write_bytes(bytes(data))
@@ -67,7 +67,7 @@ def stray_file_beside_tags(bag):
 
 
 def edit_metadata_json(bag):
-    rel = "data/metadata/0004.json"
+    rel = "data/metadata/D30-DWB-0001.json"
     path = bag / rel
     path.write_text(path.read_text(encoding="utf-8").replace("北京市", "天津市"), encoding="utf-8")
     return rel, "bagit"
@@ -100,7 +100,7 @@ def test_edited_index_entry_is_detected_and_reindex_repairs_only_the_index(archi
     path = archive_index.index_path(archive)
     data = json.loads(path.read_text(encoding="utf-8"))
     table = data["_default"]
-    key = next(k for k, e in table.items() if e["件号"] == 1)
+    key = next(k for k, e in table.items() if e["序号"] == 1)
     table[key][field] = value
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     bags = snapshot(archive / "2024")
@@ -110,11 +110,11 @@ def test_edited_index_entry_is_detected_and_reindex_repairs_only_the_index(archi
     assert reindex() == 0
     assert snapshot(archive / "2024") == bags
     assert verify(2024) == 0
-    assert next(e for e in archive_index.load_index(archive) if e["件号"] == 1)[field] != value
+    assert next(e for e in archive_index.load_index(archive) if e["序号"] == 1)[field] != value
 
 
 # --- the forger: edit a PDF, fix its record, let bagit recompute every manifest, reindex ----------------
-PDF = "data/documents/0003/summary.pdf"
+PDF = "data/documents/Y-KJB-0003/summary.pdf"
 
 
 def _forge(bag, rel, data: bytes) -> None:
