@@ -32,8 +32,6 @@ NFD_NAME = unicodedata.normalize("NFD", "统计表-Café修订.xlsx")
 # an activity 北京市 recommends: in its 推荐表's cells and in the 推荐清单's text
 ACTIVITY = "2024年北京市科技活动周·人工智能科普大篷车进社区"
 ACTIVITY_INTRO = "组织人工智能科普大篷车走进社区，邀请科研人员讲解机器学习与大模型的原理。"
-# the organization as a form names itself (the intake report's ``issuer``); the others fall back to the roster unit
-ISSUERS = {"天津市.xlsx": "天津市科学技术局"}
 WRONG_INBOX = "云南省-统计表（误报）.xlsx"      # a real 统计表 sent to the 推荐表 inbox
 
 
@@ -116,7 +114,8 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
              superseded_by="北京市-统计表-修改稿.xlsx"),
         _sub(stat_inbox, "北京市-统计表-修改稿.xlsx", Status.ACCEPTED, "北京市"),
         _sub(stat_inbox, f"广东省/{NFD_NAME}", Status.ACCEPTED, "广东省"),
-        _sub(stat_inbox, "天津市.xlsx", Status.ACCEPTED, "天津市"),
+        # the organization as the form names itself (the intake's issuer); the others fall back to the roster unit
+        _sub(stat_inbox, "天津市.xlsx", Status.ACCEPTED, "天津市", issuer="天津市科学技术局"),
         _sub(stat_inbox, "天津市-盖章页.png", Status.ATTACHMENT, "天津市", attached_to="天津市.xlsx"),
         _sub(stat_inbox, "天津市-工作总结.docx", Status.ATTACHMENT, "天津市", attached_to="天津市.xlsx"),
     ]
@@ -150,9 +149,6 @@ def make_tree(base: Path) -> Path:
             ("summary", FormKind.STATISTICS, "2024年全国科技活动周总结报告", "2024-06-30")):
         inbox, subs = inboxes[kind.value]
         report = report_json(IntakeReport(year=YEAR, kind=kind, inbox=str(inbox), submissions=subs))
-        for item in report["submissions"]:
-            if item["file"] in ISSUERS:
-                item.setdefault("issuer", ISSUERS[item["file"]])
         write_json(stages[stage] / "intake.json", report)
         write_json(stages[stage] / f"{stage}.json", {"counts": {"files": len(subs)}, "submissions": report})
         write_manifest(stages[stage], StageManifest(year=YEAR, stage=stage, records=[BuiltRecord(

@@ -392,6 +392,17 @@ def read_fields(pdf: pikepdf.Pdf) -> dict:
     return out
 
 
+def _stable_document_ids(pdf: pikepdf.Pdf, seed: str) -> None:
+    """Replace the xmpMM document/instance ids a producer drew at random or from the clock (OCRmyPDF's
+    Ghostscript writes a time-based uuid) by ids derived from the record, so the same record gives the same bytes."""
+    import uuid
+
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        for key in ("xmpMM:DocumentID", "xmpMM:InstanceID"):
+            if key in meta:
+                meta[key] = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key + '|' + seed)}"
+
+
 def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: list[str], date: str,
               identifier: str, fields: dict[str, str]) -> StampResult:
     """Write ``src`` with the 归档章 and archival metadata to ``dst`` (atomically, deterministic /ID; the
@@ -409,6 +420,7 @@ def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: li
         write_metadata(pdf, title=title, creators=creators, date=date, identifier=identifier,
                        fields={"pageCount": str(pages), **fields, "filePages": str(pages)})
         set_pdf_dates(pdf, document_time(date))
+        _stable_document_ids(pdf, f"{identifier}|{fields.get('renditionOf', '')}|{fields.get('originalSha256', '')}")
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.part")
         pdf.save(tmp, deterministic_id=True)
