@@ -108,7 +108,8 @@ def make_inboxes(base: Path) -> dict[str, tuple[Path, list[Submission]]]:
     _xlsx(stat_inbox / "广东省" / NFD_NAME, "广东省")
     _xlsx(stat_inbox / "天津市.xlsx", "天津市", rows=30)
     write_scan_png(stat_inbox / "天津市-盖章页.png", "天津市科学技术局", "统计表盖章页", YEAR)    # no resolution recorded
-    _docx(stat_inbox / "天津市-工作总结.docx", "天津市2024年全国科技活动周工作总结", paragraphs=4)
+    _docx(stat_inbox / "天津市-工作总结.docx", "天津市2024年全国科技活动周工作总结", paragraphs=0,
+          extra=("活动周期间，全市举办科普讲座、展览和开放日活动。",) * 4)
     stats = [
         _sub(stat_inbox, "北京市-统计表-初稿.xlsx", Status.SUPERSEDED, "北京市",
              superseded_by="北京市-统计表-修改稿.xlsx"),

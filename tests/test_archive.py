@@ -661,14 +661,16 @@ def _meta_path(bag: Path, code_tail: str) -> Path:
 
 def test_verify_names_a_date_moved_to_another_year(archive_copy):
     bag = archive_copy / "2024" / "v1"
-    path = _meta_path(bag, "D30-DWB-0002")
+    path = _meta_path(bag, "Y-KJB-0003")
     meta = json.loads(path.read_text(encoding="utf-8"))
-    meta["日期"] = "2023-04-10"
+    meta["日期"] = "2023-06-30"
     path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     _forge(bag)
     with pytest.raises(VerificationError) as exc:
         verify(2024)
-    assert "2024/v1/data/metadata/D30-DWB-0002.json: [真实性 values] 日期 2023-04-10 is outside the 年度" in str(exc.value)
+    assert "2024/v1/data/metadata/Y-KJB-0003.json: [真实性 values] 日期 2023-06-30 is outside the 年度" in str(exc.value)
+    assert "Y-KJB-0003/summary.pdf: [真实性 core-consistent] 日期: XMP da:date '2024-06-30', JSON '2023-06-30'" \
+        in str(exc.value)
 
 
 def test_verify_names_an_xmp_responsible_that_differs_from_the_json(archive_copy):

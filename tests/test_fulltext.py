@@ -46,11 +46,11 @@ def test_the_seal_writes_the_index_outside_the_bag(archive):
     script = archive / "search" / "2024.js"
     assert script.is_file() and not list((archive / "2024").rglob("*.js"))
     docs = fulltext.load_year(archive, 2024)
-    assert len(docs) == 11 and [d["件号"] for d in docs] == list(range(1, 12))
+    assert len(docs) == 12 and [d["序号"] for d in docs] == list(range(1, 13))
     assert script.read_text(encoding="utf-8").startswith("window.KJHDZ_FULLTEXT=")
     notice = docs[0]
     assert "各地方、各部门要高度重视全国科技活动周工作" in notice["text"]          # the PDF's text
-    assert notice["parts"][0]["file"].endswith("0001/notice.pdf")
+    assert notice["parts"][0]["file"].endswith("Y-KJB-0001/notice.pdf")
 
 
 def test_search_text_finds_the_recommendation_list_and_the_workbook(archive, capsys):
@@ -70,13 +70,13 @@ def test_search_text_finds_the_recommendation_list_and_the_workbook(archive, cap
 
 def test_words_anywhere_rank_title_hits_first(archive):
     found = find(text="推荐清单 高度重视")                                  # both in the 推荐清单 only
-    assert [e["件号"] for e in found] == [2]
+    assert [e["序号"] for e in found] == [2]
     found = find(text="高度重视")                                          # in the text of the three documents
-    assert sorted(e["件号"] for e in found) == [1, 2, 3]
+    assert sorted(e["序号"] for e in found) == [1, 2, 3]
     assert find(text="人工智能 机器学习", unit="北京市")[0]["type"] == "submission"   # filters still apply
     assert find(text="天津市 没有这个词") == []
     hits = fulltext.search(archive, "通知")
-    assert hits[0]["件号"] == 1 and hits[0]["in_title"]                    # 题名 hit ranks first
+    assert hits[0]["序号"] == 1 and hits[0]["in_title"]                    # 题名 hit ranks first
 
 
 def test_workbook_cells_are_indexed(archive):

@@ -105,7 +105,8 @@ SEARCH_JS = r"""
     if(!ws.length){ table.hidden=true; info.textContent=''; return; }
     var hits=[];
     docs.forEach(function(d){ var s=score(d,ws); if(s) hits.push({d:d,s:s}); });
-    hits.sort(function(x,y){ return y.s.score-x.s.score || y.d.year-x.d.year || x.d['件号']-y.d['件号']; });
+    hits.sort(function(x,y){ return y.s.score-x.s.score || y.d.year-x.d.year ||
+                                    (x.d['序号']||x.d['件号'])-(y.d['序号']||y.d['件号']); });
     var shown=hits.slice(0,100), rows=[];
     shown.forEach(function(h){
       var d=h.d, links=[];
@@ -223,7 +224,7 @@ def write_pages(root: Path | None = None) -> list[Path]:
     if not root.exists():
         raise MissingInputError(f"{root}: no archive yet", hint="seal a year first: invoke archive --year 2024")
     entries = [e for e in load_index(root) if e.get("latest")]
-    entries.sort(key=lambda e: (-e["year"], e["件号"]))
+    entries.sort(key=lambda e: (-e["year"], e.get("序号") or e["件号"]))
     written = []
     years = []
     indexed = fulltext.years(root)

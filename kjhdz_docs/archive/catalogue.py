@@ -40,6 +40,13 @@ def rows(records: list[dict]) -> list[tuple]:
             for m in sorted(records, key=lambda m: m["序号"])]
 
 
+def _width(text: str) -> int:
+    """Display width in spreadsheet column units: a CJK character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def write_xlsx(plan: YearPlan, records: list[dict], path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
@@ -74,6 +81,10 @@ def write_xlsx(plan: YearPlan, records: list[dict], path: Path) -> Path:
                 cell.font = Font(bold=True)
     for i, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[chr(64 + i)].width = w
+    for r in range(3, ws.max_row + 1):          # LibreOffice does not grow wrapped rows of an .xlsx by itself
+        lines = max(-(-_width(str(ws.cell(r, c).value or "")) // max(1, WIDTHS[c - 1] - 1))
+                    for c in range(1, len(COLUMNS) + 1))
+        ws.row_dimensions[r].height = 15 * max(1, lines)
     ws.print_title_rows = "2:2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

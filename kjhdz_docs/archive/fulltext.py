@@ -137,8 +137,8 @@ def document(entry: dict, extracted: dict[str, dict]) -> dict:
         seen += text
         pos += len(text) + 1
     return {"档号": entry["档号"], "题名": entry["题名"], "year": entry["year"], "version": entry["version"],
-            "件号": entry["件号"], "type": entry["type"], "unit": entry.get("unit"),
-            "责任者": entry.get("责任者") or [], "pdf": entry.get("pdf"), "original": entry.get("original"),
+            "件号": entry["件号"], "序号": entry.get("序号") or entry["件号"], "type": entry["type"],
+            "unit": entry.get("unit"), "责任者": entry.get("责任者") or [], "pdf": entry.get("pdf"), "original": entry.get("original"),
             "text": "\n".join(texts), "parts": parts}
 
 
@@ -179,7 +179,7 @@ def year_documents(root: Path, entries: list[dict]) -> list[dict]:
                 for sha, got in zip(todo, pool.map(_extract, todo.values())):
                     cache[sha] = got
         _write_atomic(cache_file, json.dumps({"_extractor": EXTRACTOR, **cache}, ensure_ascii=False, sort_keys=True))
-    return [document(e, cache) for e in sorted(entries, key=lambda e: e["件号"])]
+    return [document(e, cache) for e in sorted(entries, key=lambda e: e.get("序号") or e["件号"])]
 
 
 def year_script(year: int, docs: list[dict]) -> str:
@@ -296,10 +296,11 @@ def search(root: Path, text: str, *, year: int | None = None, filters=None, limi
             total, at, word = got
             part = part_at(doc, at) if at >= 0 else None
             hits.append({"档号": doc["档号"], "题名": doc["题名"], "year": doc["year"], "version": doc["version"],
-                         "件号": doc["件号"], "type": doc["type"], "unit": doc.get("unit"), "score": round(total, 3),
+                         "件号": doc["件号"], "序号": doc.get("序号") or doc["件号"], "type": doc["type"],
+                         "unit": doc.get("unit"), "score": round(total, 3),
                          "snippet": snippet(doc["text"], at, word),
                          "matched_file": part["file"] if part else None,
                          "in_title": any(w in doc["_title"] for w in words),
                          "pdf": doc.get("pdf"), "original": doc.get("original")})
-    hits.sort(key=lambda h: (-h["score"], -h["year"], h["件号"]))
+    hits.sort(key=lambda h: (-h["score"], -h["year"], h["序号"]))
     return hits[:limit] if limit else hits

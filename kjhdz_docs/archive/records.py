@@ -469,15 +469,20 @@ def _message_member(year: int, intake: Intake, sub: dict, folder: str) -> Member
     name = PurePosixPath(entry["eml"]).name
     return Member("message", year_dir / entry["eml"], f"{folder}/{bag_name('来文-' + name)}", name,
                   sha256=entry.get("sha256") or "")
+UNSAFE_RULES = {"not-a-workbook", "corrupt-file", "password-protected", "zip-bomb", "xml-entity", "empty-file",
+                "file-too-large"}
+
+
 def form_found(path: Path) -> str | None:
     """Which form a workbook actually holds (``statistics`` | ``recommendations``), by the intake's own label
-    search, or None when it holds neither or does not open."""
+    search after its safety checks, or None when it holds neither, is unsafe or does not open."""
     from ..intake.reader import read_workbook
     from ..intake.recommendation_form import find_header
-    from ..intake.safety import UnsafeFile
+    from ..intake.safety import UnsafeFile, check_file
     from ..intake.statistics import MIN_LABELS, best_sheet
 
     try:
+        check_file(path)
         grid = read_workbook(path)
     except (UnsafeFile, OSError, ValueError):
         return None
@@ -491,11 +496,13 @@ def form_found(path: Path) -> str | None:
 
 
 def _found_kind(intake: Intake, sub: dict) -> str | None:
-    """The form of a submitted workbook: the inbox's, unless the intake found no such form in it."""
+    """The form of a submitted workbook: the inbox's, unless the intake found no such form in it (then the
+    form actually in it, read again with the intake's label search); None for a file the intake refused
+    as unsafe (it is never opened)."""
     rules = {p.get("rule") for p in sub.get("problems") or [] if isinstance(p, dict)}
-    if "no-form" not in rules and sub.get("status") in ("accepted", "superseded", "rejected") \
-            and not rules & {"not-a-workbook", "corrupt-file", "password-protected", "zip-bomb", "xml-entity",
-                             "empty-file", "file-too-large"}:
+    if rules & UNSAFE_RULES:
+        return None
+    if "no-form" not in rules:
         return intake.kind
     return form_found(intake.inbox / sub["file"])
 

@@ -58,7 +58,8 @@ def find(*, text=None, year=None, dh=None, number=None, unit=None, record_type=N
     if text:
         log.warning("%s: no full-text index%s; searching the 题名 only (run invoke reindex)",
                     root / fulltext.SEARCH_DIR, " of superseded versions" if all_versions else "")
-    return sorted((e for e in entries if matches(e, text=text)), key=lambda e: (e["year"], e["version"], e["件号"]))
+    return sorted((e for e in entries if matches(e, text=text)),
+                  key=lambda e: (e["year"], e["version"], e.get("序号") or e["件号"]))
 
 
 def search(text: str | None = None, year: int | None = None, dh: str | None = None, number: str | None = None,

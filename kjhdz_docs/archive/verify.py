@@ -245,7 +245,14 @@ def _check_values(c: Checks, rel: str, r: dict, config: ArchiveConfig | None, se
         if year != seal.get("year"):
             wrong.append(f"年度 {year!r} is not the sealed year {seal.get('year')}")
         if rng and not rng[0] <= date <= rng[1]:
-            wrong.append(f"日期 {date} is outside the 年度 {year} ({rng[0]} … {rng[1]})")
+            basis = (r.get("submission") or {}).get("date_basis") or ""
+            message = f"日期 {date} is outside the 年度 {year} ({rng[0]} … {rng[1]})"
+            if basis.startswith("文件修改时间"):
+                # the intake had no receipt register: the date is a file's mtime, flagged, not claimed
+                c.warn("values", rel, f"{message}: it is the file's modification time (no receipt register for "
+                                      "this inbox) — receive the submissions (invoke receive) and seal again")
+            else:
+                wrong.append(message)
     except ValueError:
         wrong.append(f"日期 {date!r} is not a date (YYYY-MM-DD)")
     allowed = set(config.retention.values()) if config else set(RETENTIONS)
