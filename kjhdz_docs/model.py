@@ -76,7 +76,7 @@ class Submission:
     flags: list[dict] = field(default_factory=list)     # plausibility flags (待核实); never change a figure
     file_type: str = "file"         # file | symlink | fifo | device | socket: only a "file" is read or archived
     target: str | None = None       # a symlink's target, as the link holds it (never followed)
-    cells: dict[str, str] = field(default_factory=dict)  # 统计表: indicator id → sheet!A1 read (not serialized)
+    cells: dict[str, tuple] = field(default_factory=dict)  # 统计表: indicator id → (sheet, row, col) read (not serialized)
     received: str | None = None     # from the receipt register: when it was received (ISO, +08:00)
     sender: str | None = None       # the sender's address (From)
     message_id: str | None = None   # the message it came in

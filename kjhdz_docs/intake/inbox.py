@@ -186,7 +186,7 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
         result = read_statistics(grid, roster, fallback_unit=fallback)
         sub.values = result.values
         sub.flags = list(result.flags)
-        sub.cells = {k: f"{result.sheet}!{v}" for k, v in result.cells.items()}
+        sub.cells = {k: (result.sheet, *rc) for k, rc in result.cells.items()} if result.values else {}
     else:
         result = read_recommendations(grid, roster, file=rel, fallback_unit=fallback)
         sub.activities = result.activities

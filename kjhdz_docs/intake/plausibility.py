@@ -4,8 +4,8 @@ Each accepted 统计表's indicators are compared, as statistical offices run ra
 
 - the same unit's figure of the previous year (``summary.json`` of the previous year, built or sealed:
   :func:`kjhdz_docs.previous_year.find_previous`), and
-- the median of its peers: the other accepted units of the same kind (province / city / department) this year,
-  when there are at least ``min_peers`` of them with a figure above 0.
+- the median of its peers: the accepted units of the same kind (province / city / department) this year with
+  the figure above 0, when there are at least ``min_peers`` of them.
 
 A figure more than ``factor`` times above or below a reference (default 20×) is flagged 待核实 with 今年 / 上年 /
 同类中位数 side by side. Only figures above 0 on both sides are compared (a ratio to 0 says nothing). The
@@ -13,7 +13,7 @@ settings live in the year's data, ``data/<year>/intake.yaml``::
 
     plausibility:
       factor: 20            # flag beyond 20× up or down
-      min_peers: 4          # a peer median needs at least this many other units of the kind
+      min_peers: 4          # a peer median needs at least this many units of the kind
       indicators:           # a factor of its own for an indicator (optional)
         public.online: 50
 
@@ -25,6 +25,7 @@ table and the unit's 核实函; they never change a total.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -35,6 +36,7 @@ from ..errors import DataFileError
 from ..forms import INDICATOR_BY_ID, INDICATORS
 from ..model import IntakeReport, Status, Submission
 from ..paths import data_dir
+from .reader import a1
 
 CONFIG_FILE = "intake.yaml"
 DEFAULT_FACTOR = Decimal(20)
@@ -120,31 +122,19 @@ def _round(d: Decimal) -> float:
 
 
 def peer_medians(subs: list[Submission], kinds: dict[str, str], settings: Settings
-                 ) -> dict[tuple[str, str], dict[str, Decimal]]:
-    """(unit, indicator) → the median of the other accepted units of its kind (figures above 0 only)."""
+                 ) -> dict[tuple[str, str], Decimal]:
+    """(kind, indicator) → the median over the accepted units of that kind with the figure above 0, when at
+    least ``min_peers`` of them have it (one sort per kind and indicator)."""
     by_kind: dict[str, list[Submission]] = {}
     for s in subs:
         by_kind.setdefault(kinds.get(s.unit, "other"), []).append(s)
-    out: dict[tuple[str, str], dict[str, Decimal]] = {}
-    for group in by_kind.values():
+    out: dict[tuple[str, str], Decimal] = {}
+    for kind, group in by_kind.items():
         for ind in INDICATORS:
-            figures = sorted((Decimal(s.values[ind.id]), s.unit) for s in group if s.values.get(ind.id, 0) > 0)
-            if len(figures) <= settings.min_peers:
-                continue
-            ordered = [v for v, _ in figures]
-            for i, (_, unit) in enumerate(figures):
-                out.setdefault((unit, ind.id), {})["median"] = _median_without(ordered, i)
+            figures = [Decimal(v) for s in group if (v := s.values.get(ind.id, 0)) > 0]
+            if len(figures) >= settings.min_peers:
+                out[(kind, ind.id)] = Decimal(statistics.median(figures))
     return out
-
-
-def _median_without(ordered: list[Decimal], i: int) -> Decimal:
-    """The median of the sorted ``ordered`` without its element ``i`` (linear time over all units, not n²)."""
-    k = len(ordered) - 1
-
-    def at(j: int) -> Decimal:
-        return ordered[j] if j < i else ordered[j + 1]
-
-    return at(k // 2) if k % 2 else (at(k // 2 - 1) + at(k // 2)) / 2
 
 
 def flag_report(report: IntakeReport, roster, previous=None, settings: Settings | None = None) -> int:
@@ -159,17 +149,23 @@ def flag_report(report: IntakeReport, roster, previous=None, settings: Settings 
     medians = peer_medians(accepted, kinds, settings)
     last = previous.units if previous is not None else {}
     count = 0
+    limits = {ind.id: settings.factor_for(ind.id) for ind in INDICATORS}
     for sub in accepted:
         mine = last.get(sub.unit, {})
+        kind = kinds.get(sub.unit, "other")
         sub.flags = [f for f in sub.flags if f.get("rule") not in ("previous-year", "peers", "previous-year+peers")]
         for ind in INDICATORS:
             value = sub.values.get(ind.id)
-            if value is None or value <= 0:
+            if not value or value <= 0:
+                continue
+            limit = limits[ind.id]
+            prev = mine.get(ind.id)
+            median = medians.get((kind, ind.id))
+            # the cheap test first: within the bounds of both references (no Decimal division)
+            if (prev is None or prev <= 0 or prev * limit >= value >= prev / limit) and \
+                    (median is None or median <= 0 or median * limit >= value >= median / limit):
                 continue
             value = Decimal(value)
-            limit = settings.factor_for(ind.id)
-            prev = mine.get(ind.id)
-            median = medians.get((sub.unit, ind.id), {}).get("median")
             hits = []
             if prev is not None and prev > 0 and _ratio(value, Decimal(prev)) > limit:
                 hits.append(("previous-year", _ratio(value, Decimal(prev)), "上年"))
@@ -182,8 +178,10 @@ def flag_report(report: IntakeReport, roster, previous=None, settings: Settings 
                             f"{_round(r):g} 倍" for _, r, what in hits)
             prev_text = f"{_text(ind.id, prev)}{unit}" if prev is not None else "无"
             median_text = f"{_text(ind.id, median)}{unit}" if median is not None else "无"
+            cell = sub.cells.get(ind.id)
             sub.flags.append({
-                "indicator": ind.id, "cell": sub.cells.get(ind.id), "value": _text(ind.id, value),
+                "indicator": ind.id, "cell": f"{cell[0]}!{a1(cell[1], cell[2])}" if cell else None,
+                "value": _text(ind.id, value),
                 "previous": _text(ind.id, prev), "peer_median": _text(ind.id, median),
                 "factor": _round(max(r for _, r, _ in hits)), "limit": float(limit),
                 "rule": "+".join(h[0] for h in hits),

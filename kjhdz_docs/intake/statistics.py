@@ -84,7 +84,7 @@ class StatisticsResult:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     flags: list[dict] = field(default_factory=list)
-    cells: dict[str, str] = field(default_factory=dict)        # indicator id → A1 of the cell read
+    cells: dict[str, tuple[int, int]] = field(default_factory=dict)   # indicator id → (row, col) of the cell read
 
 
 @dataclass(frozen=True)
@@ -510,6 +510,8 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
     for r in label_rows:
         for c, v in enumerate(sheet.rows[r]):
             t = type(v)
+            if (t is str and not v) or v is None or (r, c) in excluded:
+                continue
             if t is float or t is int:
                 number_counts[c] += 1
             elif t is str and v:
@@ -541,7 +543,6 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
         for c in (unit_col, seq_col):
             if c is not None:
                 excluded.add((r, c))
-    number_counts_rows = set(label_rows)
     value_col, declared = None, False
     header_units: list[Declaration] = []
     if "value" in header_cols:
@@ -551,10 +552,8 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
         if unit:
             header_units.append(Declaration(unit, "header", a1(r, c), text.strip()))
     if value_col is None:
-        for r, c in excluded:       # numbers in excluded cells (序号, a label's merged range) do not count
-            if r in number_counts_rows and number_counts.get(c) and _numberlike(sheet.value(r, c)):
-                number_counts[c] -= 1
-        number_counts = +number_counts
+        if seq_col is not None:     # the 序号 column's numbers are no values
+            number_counts.pop(seq_col, None)
         if number_counts:
             value_col = number_counts.most_common(1)[0][0]
     standard = not header_units and not line_units and unit_col is None and all(
@@ -636,13 +635,13 @@ def read_statistics(grid: WorkbookGrid, roster: Roster, *, fallback_unit: Unit |
         blank = value is None or (isinstance(value, str) and not value.strip())
         if others and (blank or not layout.header_declared):
             cells = ([a1(r, vcol)] if vcol is not None and not blank else []) + [a1(r, cc) for cc in others]
-            shown = "、".join(f"{a1(r, cc)}「{cell_text(row[cc])}」" for cc in others)
+            shown = "、".join(f"{a1(r, cc)}「{split_unit(row[cc])[2]}」" for cc in others)
             if blank:
                 where = f"数值栏 {a1(r, vcol)} 为空，" if vcol is not None else ""
                 msg = (f"「{ind.label}」所在第 {r + 1} 行：{where}而 {shown}填有数字，无法确定哪一个是本指标的数值；"
                        f"请把数值填在数值栏（{column_letter(vcol) if vcol is not None else '指标右侧'}列）")
             else:
-                msg = (f"「{ind.label}」所在第 {r + 1} 行有多个数字（{a1(r, vcol)}「{cell_text(value)}」、{shown}），"
+                msg = (f"「{ind.label}」所在第 {r + 1} 行有多个数字（{a1(r, vcol)}「{split_unit(value)[2]}」、{shown}），"
                        "无法确定哪一个是本指标的数值；请每行只保留一个数值，或在表头注明「数值」一栏")
             out.problems.append(Problem("ambiguous-value", msg, sheet=sheet.name, cell="、".join(cells)))
             continue
@@ -657,11 +656,20 @@ def read_statistics(grid: WorkbookGrid, roster: Roster, *, fallback_unit: Unit |
                 continue
             col = vcol if vcol is not None else sheet.last_col_of(r, c) + 1
             out.values[ind.id] = Decimal(0) if ind.is_money else 0
-            out.cells[ind.id] = a1(r, col)
+            out.cells[ind.id] = (r, col)
             out.notes.append(f"{sheet.name}!{a1(r, col)}「{ind.label}」为空，按 0 计")
             continue
+        out.cells[ind.id] = (r, vcol)
+        if type(value) is float and layout.standard and 0 <= value and (value.is_integer() or not _noisy(value, ind)) \
+                and not _declared_unit_of(row[c]):
+            if ind.is_money:               # the usual form and a plain number: the fast path
+                number = Decimal(int(value)) if value.is_integer() else Decimal(f"{value:.15g}").normalize()
+                out.values[ind.id] = number
+                continue
+            if value.is_integer():
+                out.values[ind.id] = int(value)
+                continue
         where = a1(r, vcol)
-        out.cells[ind.id] = where
         if isinstance(value, str) and squash(value) in _NIL:
             out.values[ind.id] = Decimal(0) if ind.is_money else 0
             out.notes.append(f"{sheet.name}!{where}「{ind.label}」填写为「{value.strip()}」，按 0 计")
