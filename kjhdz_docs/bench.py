@@ -15,7 +15,8 @@ import time
 from . import console
 from .paths import ROOT
 
-SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_receive.py", "bench_scale.py", "bench_incremental.py")
+SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_receive.py", "bench_scale.py", "bench_incremental.py",
+           "bench_sign_search.py")
 RESULT_PREFIX = "BENCH-RESULT "
 
 
@@ -42,6 +43,10 @@ def _summary(result: dict | None) -> str:
     if name == "scale":
         sizes = ", ".join(f"{s['units']} units {s['seconds']:.1f} s" for s in result["sizes"])
         return f"{sizes}; {result['per_unit_ms']:.1f} ms/unit; peak RSS {result['peak_rss_mb']:.0f} MB"
+    if name == "sign-search":
+        return (f"signing +{100 * result['seal']['sign_share']:.1f} % of the seal (target ≤ 20 %); search worst "
+                f"{result['worst_search_ms']:.0f} ms (target ≤ 200 ms) at {result['scale_units']} units, index "
+                f"{result['index_bytes_scale'] / 1e6:.1f} MB; recall {result['recall']['characters']:.0%}")
     if name == "receive":
         return (f"{result['messages']} messages in {result['seconds']:.1f} s ({result['ms_per_message']:.1f} ms each; "
                 f"target ≤ {result['target_s']:g} s per 1,000)")

@@ -65,7 +65,7 @@ SEARCH_JS = r"""
     docs=[]; var all=window.KJHDZ_FULLTEXT||{};
     years.forEach(function(y){
       var d=all[String(y)]; if(!d){ missing.push('search/'+y+'.js'); return; }
-      d.docs.forEach(function(x){ x._t=norm(x['题名']).toLowerCase(); x._x=x.text.toLowerCase(); docs.push(x); });
+      d.docs.forEach(function(x){ x._t=x.title||norm(x['题名']).toLowerCase(); x._x=x.text.toLowerCase(); docs.push(x); });
     });
     waiting.splice(0).forEach(function(f){ f(); });
   }

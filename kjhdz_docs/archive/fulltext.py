@@ -3,17 +3,20 @@ by the browse page.
 
 What is indexed for each 件 of the latest version of every year: the text of every PDF of the 件 (the
 stamped renditions — built documents, submitted workbooks, normalized scans with their OCR text layer —
-and submitted PDFs), by poppler's ``pdftotext``; and the cell text of the submitted workbook (python-calamine,
+and submitted PDFs), by poppler's ``pdftotext -raw`` (content-stream order, which keeps the lines of a
+table cell together: measured on the sample year, an activity name is in the raw text of its PDFs 92.9 % of
+the time, in the default layout order 50.9 %, which interleaves neighbouring cells' lines); and the cell text of the submitted workbook (python-calamine,
 through the intake's own safety checks), the cells the rendition's text does not already hold.
 
 **Chinese segmentation: characters.** Text and query are normalized alike (NFKC; whitespace dropped next
 to a CJK character, since ``pdftotext`` breaks a table cell's text into lines and spaces out 2024 年; other
 runs of whitespace become one space) and a query word matches where its characters occur in sequence, i.e.
-a character n-gram of the word's own length. Measured on the sample year (benchmarks/bench_fulltext.py,
-figures in benchmarks/README.md): every one of the 170 activity names of the submitted 推荐表 found the
-推荐清单 and its workbook this way, while jieba's words (the same normalized text, a hit when every word of
-the query is a word of the text) missed some, because jieba cuts a name differently inside the run-on text
-of a table than alone.
+a character n-gram of the word's own length. Measured on the sample year (benchmarks/bench_sign_search.py,
+figures in benchmarks/README.md): the 170 activity names of the submitted 推荐表 found the 推荐清单 and the
+unit's 推荐表 every time both ways (340 of 340 pairs, characters and jieba); 23 words an archivist types (航天,
+防灾减灾, 西城, 浑南 …) found all 301 件 that hold them by characters, 93.0 % by jieba's words (the same
+normalized text; a hit when every word of the query is a word of the text), since jieba cuts 北京市西城区
+into 北京市 | 西城区 (no 西城) and 沈阳市浑南区 into 沈阳市 | 浑 | 南区 (no 浑南).
 
 Where it lives: ``archive/search/<year>.js`` (one file a sealed year, outside every bag; a ``<script>`` the
 browse page loads from file://, whose second line is the JSON the CLI reads) and
@@ -117,8 +120,9 @@ def _indexable(f: dict) -> bool:
 
 
 def document(entry: dict, extracted: dict[str, dict]) -> dict:
-    """One 件 as the search sees it: its index entry's fields and its text, PDFs first, then the workbook cells
-    the PDF text does not already contain; ``parts`` says where each file's text starts."""
+    """One 件 as the search sees it: its index entry's fields (``title``: the 题名 normalized and case-folded) and
+    its text, PDFs first, then the workbook cells the PDF text does not already contain; ``parts`` says where
+    each file's text starts."""
     texts, parts = [], []
     files = sorted((f for f in entry.get("files", []) if f["sha256"] in extracted),
                    key=lambda f: (f["role"] != "rendition", not f["name"].lower().endswith(".pdf"), f["path"]))
@@ -136,7 +140,8 @@ def document(entry: dict, extracted: dict[str, dict]) -> dict:
         texts.append(text)
         seen += text
         pos += len(text) + 1
-    return {"档号": entry["档号"], "题名": entry["题名"], "year": entry["year"], "version": entry["version"],
+    return {"档号": entry["档号"], "题名": entry["题名"], "title": normalize(entry["题名"]).casefold(),
+            "year": entry["year"], "version": entry["version"],
             "件号": entry["件号"], "序号": entry.get("序号") or entry["件号"], "type": entry["type"],
             "unit": entry.get("unit"), "责任者": entry.get("责任者") or [], "pdf": entry.get("pdf"), "original": entry.get("original"),
             "text": "\n".join(texts), "parts": parts}
@@ -229,8 +234,6 @@ def load_year(root: Path, year: int) -> list[dict]:
         docs = json.loads(lines[1])["docs"]
     except (OSError, ValueError, IndexError, KeyError):
         return []
-    for doc in docs:
-        doc["_title"] = normalize(doc["题名"]).casefold()
     return docs
 
 
@@ -242,7 +245,9 @@ def score(doc: dict, words: list[str]) -> tuple[float, int, str] | None:
     """(score, position of the first hit in the text or -1, the word found there) when every word is in the
     题名 or the text; longer words and more occurrences weigh more, a word of the 题名 most."""
     text = doc["text"]
-    title_f = doc.get("_title") or normalize(doc["题名"]).casefold()
+    title_f = doc.get("title")
+    if title_f is None:                                  # a script written before ``title`` was stored
+        title_f = doc["title"] = normalize(doc["题名"]).casefold()
     text_f = None
     total, first, found = 0.0, -1, ""
     for w in words:
@@ -300,7 +305,7 @@ def search(root: Path, text: str, *, year: int | None = None, filters=None, limi
                          "unit": doc.get("unit"), "score": round(total, 3),
                          "snippet": snippet(doc["text"], at, word),
                          "matched_file": part["file"] if part else None,
-                         "in_title": any(w in doc["_title"] for w in words),
+                         "in_title": any(w in doc["title"] for w in words),
                          "pdf": doc.get("pdf"), "original": doc.get("original")})
     hits.sort(key=lambda h: (-h["score"], -h["year"], h["序号"]))
     return hits[:limit] if limit else hits
