@@ -727,3 +727,12 @@ def test_a_reseal_reads_the_projects_own_inbox_not_a_recorded_machine_path(tmp_p
     assert inbox_location(2024, "statistics", "inbox/statistics") == (own.resolve(), "inbox/statistics")
     where, label = inbox_location(2024, "statistics", str(tmp_path / "elsewhere" / "收件"))
     assert where == (tmp_path / "elsewhere" / "收件").resolve() and "/" not in label and "收件" in label
+
+
+def test_keys_inside_the_archive_are_refused(archive_env, monkeypatch):
+    from kjhdz_docs.archive import sign
+
+    monkeypatch.setenv(sign.KEYS_ENV, str(archive_env / "keys"))
+    with pytest.raises(DataFileError) as exc:
+        verify(2024)
+    assert "must not be inside the archive folder" in str(exc.value)

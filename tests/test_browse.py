@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 
@@ -144,3 +144,9 @@ def test_full_text_search_from_a_copied_folder(pages, browser, tmp_path):
     assert errors == []
     assert all(u.startswith(usb.as_uri()) for u in requests) and any(u.endswith("search/2024.js") for u in requests)
     tab.close()
+    linked = browser.new_page()                                                     # a search passed on as a link
+    linked.goto((usb / "2024" / "index.html").as_uri() + "#q=" + quote(ACTIVITY[-9:]))
+    linked.locator("#fulltext-results tbody tr").first.wait_for(timeout=10_000)
+    assert linked.locator("#fulltext-results tbody tr").count() == 2
+    assert (usb / "2024" / unquote(linked.locator("#fulltext-results a.pdf").first.get_attribute("href"))).is_file()
+    linked.close()

@@ -122,6 +122,8 @@ SEARCH_JS = r"""
   }
   var timer=null;
   box.addEventListener('input', function(){ clearTimeout(timer); timer=setTimeout(function(){ load(run); }, 120); });
+  var m=/[#&]q=([^&]*)/.exec(location.hash);          // index.html#q=航天: a search to bookmark or pass on
+  if(m){ box.value=decodeURIComponent(m[1]); load(run); }
 })();
 """
 

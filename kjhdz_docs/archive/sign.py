@@ -51,8 +51,16 @@ NOT_RUN_TIMESTAMP = ("未执行：时间戳服务（TSA）离线不可达；签�
 
 
 def keys_dir() -> Path:
-    """Where the archive's own key and the trusted list live (never inside ``archive/``)."""
-    return Path(os.environ.get(KEYS_ENV) or ROOT / "keys")
+    """Where the archive's own key and the trusted list live: never inside ``archive/``, where whoever can
+    edit the bags could also trust a key of their own (that is a data error, exit 2)."""
+    from ..paths import archive_root
+
+    folder = Path(os.environ.get(KEYS_ENV) or ROOT / "keys")
+    archive = archive_root().resolve()
+    if folder.resolve() == archive or archive in folder.resolve().parents:
+        raise DataFileError(folder, [f"{KEYS_ENV}: the signing keys and the trusted list must not be inside the "
+                                     f"archive folder {archive}; move them elsewhere"])
+    return folder
 
 
 def trusted_path() -> Path:
