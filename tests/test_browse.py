@@ -129,7 +129,8 @@ def test_full_text_search_from_a_copied_folder(pages, browser, tmp_path):
     assert not tab.locator("#fulltext-results").is_visible()
     tab.locator("#fulltext").press_sequentially(ACTIVITY[-9:], delay=20)            # typed: 人工智能科普大篷车进社区
     rows = tab.locator("#fulltext-results tbody tr")
-    rows.first.wait_for(timeout=10_000)
+    tab.wait_for_function("w => { var m=document.querySelector('#fulltext-results tbody tr mark');"
+                          " return m && m.textContent===w; }", arg=ACTIVITY[-9:], timeout=10_000)   # the last search ran
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     assert len(texts) == 2 and "推荐清单" in texts[0] and "Z109-WS·2024-Y-KJB-0002" in texts[0]
     assert all(ACTIVITY[-9:] in t for t in texts) and "北京市" in texts[1]
