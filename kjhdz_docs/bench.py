@@ -16,7 +16,7 @@ from . import console
 from .paths import ROOT
 
 SCRIPTS = ("bench_intake.py", "bench_conversion.py", "bench_receive.py", "bench_scale.py", "bench_incremental.py",
-           "bench_sign_search.py")
+           "bench_sign_search.py", "bench_letters.py")
 RESULT_PREFIX = "BENCH-RESULT "
 
 
@@ -47,6 +47,10 @@ def _summary(result: dict | None) -> str:
         return (f"signing +{100 * result['seal']['sign_share']:.1f} % of the seal (target ≤ 20 %); search worst "
                 f"{result['worst_search_ms']:.0f} ms (target ≤ 200 ms) at {result['scale_units']} units, index "
                 f"{result['index_bytes_scale'] / 1e6:.1f} MB; recall {result['recall']['characters']:.0%}")
+    if name == "letters":
+        return (f"{result['units']} units: {result['first_letters']} 统计表 letters in {result['seconds']:.1f} s "
+                f"(target ≤ {result['target_s']:g} s for 100 units), all {result['letters']} in "
+                f"{result['all_seconds']:.1f} s; again {result['rerun_seconds']:.1f} s, nothing new")
     if name == "receive":
         return (f"{result['messages']} messages in {result['seconds']:.1f} s ({result['ms_per_message']:.1f} ms each; "
                 f"target ≤ {result['target_s']:g} s per 1,000)")

@@ -62,3 +62,12 @@ def test_receive_benchmark_prints_its_time():
     out, result = _run("bench_receive.py")
     assert "first receive:" in out and "target ≤ 10 s for 1,000 messages" in out
     assert result["benchmark"] == "receive" and result["registered"] == result["filed"] == result["messages"] == 50
+
+
+@requires_soffice
+@pytest.mark.slow
+def test_letters_benchmark_prints_its_time():
+    out, result = _run("bench_letters.py")
+    assert "统计表 letters:" in out and "target ≤ 20 s for 100 units" in out
+    assert result["benchmark"] == "letters" and result["units"] == 10 and result["unchanged"] is True
+    assert result["letters"] == sum(result["kinds"].values()) > result["first_letters"] >= 10

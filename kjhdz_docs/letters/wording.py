@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..notice_data import date_cn
 from ..status.compute import FORM_ZH, Season
 
-WORDING_VERSION = 2           # bump when the wording changes: every letter is then written anew
+WORDING_VERSION = 3           # bump when the wording changes: every letter is then written anew
 
 REJECTION, VERIFICATION, REMINDER, RECEIPT = "退回修改通知", "核实函", "催报通知", "回执"
 KINDS = (REJECTION, VERIFICATION, REMINDER, RECEIPT)
@@ -194,10 +194,12 @@ def verification(season: Season, unit: str, row: dict, letter_date: dt.date) -> 
     email = contact_address(season)
     flags = []
     for n, f in enumerate(row["flags"], 1):
-        note = f.get("message") or ""
+        note = str(f.get("message") or "")
+        note = note.rsplit("：", 1)[-1] if "：" in note else note      # the figures themselves are in the columns
         if f.get("factor") not in (None, ""):
             note = note or f"约为参照值的 {f['factor']} 倍"
-        flags.append({"n": n, "indicator": _indicator_label(f.get("indicator")), "cell": f.get("cell") or "—",
+        flags.append({"n": n, "indicator": _indicator_label(f.get("indicator")),
+                      "cell": str(f.get("cell") or "—").rsplit("!", 1)[-1],
                       "value": _number(f.get("value")), "previous": _number(f.get("previous")),
                       "peer_median": _number(f.get("peer_median")), "note": note})
     when = received_cn(row.get("received"))

@@ -39,7 +39,7 @@ OVERHANG_TWIPS = round((LINE_MM - g.TYPE_W_MM) / 2 / 25.4 * 1440)   # 7 mm each 
 CELL_PT = 10.5
 CELL_LINE_PT = 13.5
 PROBLEM_WIDTHS = [11, 18, 15, 20, 47, 45]                 # 序号 工作表 单元格 填写内容 问题 修改要求
-FLAG_WIDTHS = [11, 36, 15, 20, 20, 22, 32]                # 序号 指标 单元格 今年 上年 同类中位数 说明
+FLAG_WIDTHS = [10, 30, 14, 26, 26, 26, 24]                # 序号 指标 单元格 今年 上年 同类中位数 说明
 RECEIPT_WIDTHS = [30, 126]                               # 项目 内容
 
 
