@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..notice_data import date_cn
 from ..status.compute import FORM_ZH, Season
 
-WORDING_VERSION = 3           # bump when the wording changes: every letter is then written anew
+WORDING_VERSION = 4           # bump when the wording changes: every letter is then written anew
 
 REJECTION, VERIFICATION, REMINDER, RECEIPT = "退回修改通知", "核实函", "催报通知", "回执"
 KINDS = (REJECTION, VERIFICATION, REMINDER, RECEIPT)
@@ -252,14 +252,14 @@ def reminder(season: Season, unit: str, row: dict, letter_date: dt.date) -> Lett
 def receipt(season: Season, unit: str, row: dict, letter_date: dt.date) -> Letter:
     title = season.form_title(row["form"])
     when = received_cn(row.get("received"))
-    before = [f"你单位报送的《{title}》" + (f"已于{when}收到" if when else "已收到") + "，经审核予以采用。所收文件如下："]
+    before = [f"你单位报送的《{title}》" + (f"已于{when}收到" if when else "已收到") + "，经审核予以采用。所收文件如下"
+              "（SHA-256 校验值可用来核对收发文件是否一致）："]
     rows = [{"label": "报送内容", "value": title}, {"label": "文件名", "value": row["name"]},
             {"label": "收件时间", "value": when or (row.get("received_note") or "不详")},
             {"label": "发件人", "value": row.get("sender") or "—"},
             {"label": "文件大小", "value": f"{row['size']:,} 字节"},
-            {"label": "SHA-256", "value": row["sha256"]}]
-    after = ["SHA-256 为所收文件内容的校验值，可据以核对收发文件是否一致。",
-             "特此回复。"]
+            {"label": "SHA-256 校验值", "value": row["sha256"]}]
+    after = ["特此回复。"]
     to, source, note = _recipient(season, unit, row)
     facts = {"file": row["file"], "sha256": row["sha256"], "received": row.get("received")}
     return Letter(RECEIPT, unit, row["form"], facts, [f"{FORM_ZH[row['form']]}收件回执"],
