@@ -139,6 +139,9 @@ def verify_pdf(path: Path, *, pdfa: bool, publish_to: Path | None = None,
         return "the PDF is empty (0 bytes)"
     try:
         with pikepdf.open(path) as pdf:
+            repaired = pdf.get_warnings()       # qpdf rebuilt a damaged file (e.g. truncated): never accept it
+            if repaired:
+                return f"the PDF does not open without repair ({str(repaired[0]).split(': ', 1)[-1]})"
             if len(pdf.pages) == 0:
                 return "the PDF has no pages"
             if pdfa:
