@@ -394,6 +394,8 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             c.fail("intake-files", report_rel, f"the intake report is missing or unreadable: {exc}")
             continue
         for sub in report.get("submissions", []):
+            if sub.get("file_type", "file") != "file":
+                continue    # a symbolic link, FIFO or device the intake listed: never read, never archived
             rel = f"data/submissions/{kind}/{bag_relpath(sub['file'])}"
             path = bag / rel
             if not path.is_file():
