@@ -44,7 +44,7 @@ def test_sealed_year_dates_are_the_messages_dates(tmp_path, monkeypatch):
         message = next(f for f in r["files"] if f["role"] == "message")
         assert (bag / message["path"]).read_bytes() == s.eml.read_bytes()          # the 来文, as received
         assert any(rel["关系类型"] == "来文" for rel in r["关系"])
-    hebei = sorted((r for r in subs if r["submission"]["unit"] == "河北省" and r["题名"].endswith(".xlsx）")),
+    hebei = sorted((r for r in subs if r["submission"]["unit"] == "河北省" and r["submission"]["kind"] == "statistics"),
                    key=lambda r: r["submission"]["received"])
     assert [r["submission"]["status"] for r in hebei] == ["superseded", "accepted"]
     correction = next(s for s in sent if "correction" in s.message_id)
