@@ -444,6 +444,18 @@ def _file_date(intake: Intake, sub: dict) -> str:
         return ""
 
 
+def _date_basis(sub: dict, received: str | None) -> str:
+    """Where a submission's 日期 comes from: a received message, the moment a hand-placed file was registered,
+    or (no register at all) the file's modification time."""
+    from ..receive.register import NOTE_BY_REGISTRATION
+
+    if not received:
+        return "文件修改时间（该收件箱没有收件登记）"
+    if NOTE_BY_REGISTRATION in (sub.get("notes") or []):
+        return "登记时间（文件未经收件登记放入收件箱，收件时间按登记时间）"
+    return "收件时间（收件登记）"
+
+
 def _received_date(sub: dict) -> str | None:
     """The day (China time) the submission was received, from the receipt register via the intake report."""
     from ..receive.register import parse_time
@@ -541,7 +553,7 @@ def _submission_record(new_record, year: int, intake: Intake, sub: dict) -> Reco
                       "superseded_by": sub.get("superseded_by"), "attached_to": sub.get("attached_to"),
                       "received": sub.get("received"), "sender": sub.get("sender"),
                       "message_id": sub.get("message_id"),
-                      "date_basis": "收件时间（收件登记）" if received else "文件修改时间（该收件箱没有收件登记）"}
+                      "date_basis": _date_basis(sub, received)}
     if PurePosixPath(name).suffix.lower() in WORKBOOK_SUFFIXES:
         stem = bag_name(PurePosixPath(name).stem, limit=NAME_BYTES - 4)
         rec.rendition_path = f"{rec.folder}/{stem}.pdf"

@@ -251,6 +251,11 @@ def _check_values(c: Checks, rel: str, r: dict, config: ArchiveConfig | None, se
                 # the intake had no receipt register: the date is a file's mtime, flagged, not claimed
                 c.warn("values", rel, f"{message}: it is the file's modification time (no receipt register for "
                                       "this inbox) — receive the submissions (invoke receive) and seal again")
+            elif basis.startswith("登记时间"):
+                # a file put into the inbox by hand: the date is when it was registered, said as such
+                c.warn("values", rel, f"{message}: it is the day the file was registered (put into the inbox "
+                                      "by hand, not received by invoke receive) — receive the original message "
+                                      "and seal again if the received date matters")
             else:
                 wrong.append(message)
     except ValueError:
