@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+from .staging import save_pdf
 import datetime as dt
 import json
 import logging
@@ -152,7 +153,7 @@ def verify_pdf(path: Path, *, pdfa: bool, publish_to: Path | None = None,
                 set_pdf_dates(pdf, date)
                 publish_to.parent.mkdir(parents=True, exist_ok=True)
                 tmp = publish_to.with_name(f".{publish_to.name}.part")
-                pdf.save(tmp, deterministic_id=True)
+                save_pdf(pdf, tmp)
                 os.replace(tmp, publish_to)
     except pikepdf.PdfError as exc:
         return f"the PDF does not open: {exc}"

@@ -53,6 +53,21 @@ def fsync_tree(root: Path) -> int:
     return n
 
 
+def save_pdf(pdf, path: Path) -> Path:
+    """Write a pikepdf document to ``path``: serialised in memory, then written and flushed by Python, so
+    that a full disk is an ordinary ``OSError`` (qpdf writing through a Python file aborts the process on
+    ENOSPC instead of raising)."""
+    import io
+
+    buf = io.BytesIO()
+    pdf.save(buf, deterministic_id=True)
+    with open(path, "wb") as fh:
+        fh.write(buf.getbuffer())
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
+
+
 def replace_durably(src: Path, dst: Path) -> Path:
     """``os.replace(src, dst)`` with ``src`` flushed before and ``dst``'s folder flushed after."""
     fsync_path(src)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from ..staging import save_pdf
 import functools
 import logging
 import os
@@ -423,7 +424,7 @@ def stamp_pdf(src: Path, dst: Path, *, cells_for_pages, title: str, creators: li
         _stable_document_ids(pdf, f"{identifier}|{fields.get('renditionOf', '')}|{fields.get('originalSha256', '')}")
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.part")
-        pdf.save(tmp, deterministic_id=True)
+        save_pdf(pdf, tmp)
     os.replace(tmp, dst)
     return StampResult(pages, placement)
 
@@ -433,7 +434,7 @@ def write_pdf_description(path: Path, *, title: str, creators: list[str], identi
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         write_metadata(pdf, title=title, creators=creators, date="", identifier=identifier, fields={})
         tmp = path.with_name(f".{path.name}.part")
-        pdf.save(tmp, deterministic_id=True)
+        save_pdf(pdf, tmp)
     os.replace(tmp, path)
 
 
