@@ -214,3 +214,15 @@ def test_a_hidden_sheet_of_last_year_is_not_read(tmp_path):
     path = sp.write_statistics(tmp_path / "ah.xlsx", "安徽省", values, hidden_copy=sp.sample_values("安徽省", seed=9))
     sub = read(path)
     assert sub.status is Status.ACCEPTED and sub.values == values
+
+
+@pytest.mark.parametrize("text", ["约1", "约3000", "待统计"])
+def test_a_form_with_every_value_typed_as_text_is_rejected_not_read_as_zeros(tmp_path, text):
+    """No number anywhere on the form: the texts stand in the value column and each is rejected with its
+    cell — the figures are never taken as blank = 0."""
+    path = tmp_path / "全是文字.xlsx"
+    sp.write_statistics(path, "河北省", {i.id: text for i in INDICATORS})
+    result = read(path)
+    assert result.status == Status.REJECTED
+    cells = {p.cell for p in result.problems if p.rule == "not-a-number"}
+    assert len(cells) == len(INDICATORS)

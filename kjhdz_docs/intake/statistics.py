@@ -506,7 +506,7 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
     unit_col = header_cols["unit"][-1][1] if "unit" in header_cols else None
     seq_col = header_cols["seq"][-1][1] if "seq" in header_cols else None
     # one pass over the label rows: where unit words and where numbers stand
-    unit_counts, number_counts = Counter(), Counter()
+    unit_counts, number_counts, text_counts = Counter(), Counter(), Counter()
     for r in label_rows:
         for c, v in enumerate(sheet.rows[r]):
             t = type(v)
@@ -519,6 +519,8 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
                     unit_counts[c] += 1
                 elif _numberlike(v):
                     number_counts[c] += 1
+                else:
+                    text_counts[c] += 1
             elif t is not str and v is not None and _numberlike(v):
                 number_counts[c] += 1
     # a unit column without a header: most label rows hold a unit word there
@@ -556,6 +558,13 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
             number_counts.pop(seq_col, None)
         if number_counts:
             value_col = number_counts.most_common(1)[0][0]
+        else:
+            # no number anywhere (every value typed as text, e.g. 「约1」): the column the texts stand in is
+            # the value column, so that each text is read — and rejected with its rule — never taken as blank
+            for c in (unit_col, seq_col):
+                text_counts.pop(c, None)
+            if text_counts:
+                value_col = text_counts.most_common(1)[0][0]
     standard = not header_units and not line_units and unit_col is None and all(
         _declared_unit(text) in (None, _GROUP_UNIT.get(key)) for key, cells in groups.items() for *_, text in cells)
     return Layout(value_col, declared, excluded, unit_col, header_units, line_units, groups, standard)
