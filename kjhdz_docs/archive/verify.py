@@ -16,6 +16,8 @@ failure raises :class:`VerificationError` naming each failing file and check (ex
 
 from __future__ import annotations
 
+import re
+
 import json
 import zipfile
 from collections import Counter
@@ -222,6 +224,15 @@ def expected_xmp(r: dict, digits: int) -> dict[str, str]:
             value = value or 0
         out[prop] = _text(value)
     return out
+
+
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xmp(value) -> str:
+    """A metadata value as XMP can hold it: characters XML 1.0 cannot carry (a control character in a
+    submitted file's name) are left out of the XMP, so they are left out of the comparison too."""
+    return _NOT_IN_XML.sub("", "" if value is None else str(value))
 
 
 def _date_range(seal: dict, year: int | None) -> tuple[str, str] | None:
@@ -627,22 +638,22 @@ def _check_pdf(c: Checks, path: Path, f: dict, r: dict, *, as_submitted: bool, r
     if fields.get("lang") != "zh-CN":
         wrong.append(f"/Lang is {fields.get('lang')!r}, not zh-CN")
     for prop, value in want.items():
-        if (fields.get(prop) or "") != value:
+        if _xmp(fields.get(prop)) != _xmp(value):
             element = next(k for k, v in CORE_XMP.items() if v == prop)
             wrong.append(f"{element}: XMP da:{prop} {fields.get(prop)!r}, JSON {value!r}")
     creators = fields.get("dc:creator") or []
-    if list(creators) != list(r.get("责任者") or []):
+    if [_xmp(x) for x in creators] != [_xmp(x) for x in r.get("责任者") or []]:
         wrong.append(f"责任者: XMP dc:creator {list(creators)!r}, JSON {r.get('责任者')!r}")
-    if (fields.get("dc:title") or "") != r.get("题名"):
+    if _xmp(fields.get("dc:title")) != _xmp(r.get("题名")):
         wrong.append(f"题名: XMP dc:title {fields.get('dc:title')!r}, JSON {r.get('题名')!r}")
     for prop, value in (("originalName", source.get("name")), ("originalSha256", source.get("sha256")),
                         ("originalSize", str(source.get("size"))), ("renditionOf", source.get("path")),
                         ("filePages", str(f.get("页数")))):
-        if fields.get(prop) != value:
+        if _xmp(fields.get(prop)) != _xmp(value):
             wrong.append(f"{prop}: XMP {fields.get(prop)!r}, JSON {value!r}")
     docinfo = fields.get("docinfo_fields") or {}
     for prop in (*want, "originalName", "originalSha256", "renditionOf", "filePages"):
-        if docinfo.get(prop, "") != (fields.get(prop) or ""):
+        if _xmp(docinfo.get(prop)) != _xmp(fields.get(prop)):
             wrong.append(f"{prop}: DocInfo {docinfo.get(prop)!r}, XMP {fields.get(prop)!r}")
     basic = [w for w in wrong if w.startswith(("页数", "档号", "originalSha256"))]
     rest = [w for w in wrong if w not in basic]
