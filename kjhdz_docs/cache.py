@@ -363,3 +363,19 @@ def say_unchanged(stage: str, year: int, outdir: Path) -> None:
     from . import console
 
     console.say(f"{stage} {year}: inputs unchanged, not rebuilt (outputs from the cache) → {outdir}")
+
+
+def serve_unchanged(stage: str, year: int, key: str, outdir: Path, json_name: str | None) -> int | None:
+    """A stage whose key is unchanged: its cached outputs are put back in ``outdir``, one line says so, its
+    JSON goes to stdout when asked (``json_name``), and the stage's exit code is returned; None on a miss."""
+    import json
+
+    from . import console
+
+    hit = serve_stage(stage, key, outdir)
+    if not hit:
+        return None
+    say_unchanged(stage, year, outdir)
+    if json_name:
+        console.emit_json(json.loads((Path(outdir) / json_name).read_text(encoding="utf-8")))
+    return int(hit.info.get("exit", 0))

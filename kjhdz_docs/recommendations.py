@@ -502,12 +502,9 @@ def build_recommendations(year: int, inbox=None, out=None, as_json: bool = False
             extra={"inbox": str(folder.resolve()), "register": cache.register_entries(year, folder)})
 
     key = stage_key()
-    hit = cache.serve_stage(STAGE, key, outdir)
-    if hit:
-        cache.say_unchanged(STAGE, year, outdir)
-        if as_json:
-            console.emit_json(json.loads((outdir / JSON).read_text(encoding="utf-8")))
-        return int(hit.info.get("exit", 0))
+    served = cache.serve_unchanged(STAGE, year, key, outdir, JSON if as_json else None)
+    if served is not None:
+        return served
     report = read_inbox(year, FormKind.RECOMMENDATIONS, inbox=inbox, progress=True)
     from .intake.report import print_report
 

@@ -523,12 +523,9 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
             extra={"inbox": str(folder.resolve()), "register": cache.register_entries(year, folder)})
 
     key = stage_key()
-    hit = cache.serve_stage(STAGE, key, outdir)
-    if hit:
-        cache.say_unchanged(STAGE, year, outdir)
-        if as_json:
-            console.emit_json(json.loads((outdir / JSON).read_text(encoding="utf-8")))
-        return int(hit.info.get("exit", 0))
+    served = cache.serve_unchanged(STAGE, year, key, outdir, JSON if as_json else None)
+    if served is not None:
+        return served
     report = read_inbox(year, FormKind.STATISTICS, inbox=inbox, progress=True)
     intake_json = _intake_json(report)
     previous = find_previous(year)
