@@ -146,9 +146,6 @@ def test_long_letter_continues_with_page_numbers(letters):
     assert sorted(r[3] for r in rows) == sorted(TYPED.values()) and all("不是数字" in r[4] for r in rows)
 
 
-@pytest.mark.xfail(reason="open: in the 核实函's flags table the figure is not read back as a word of its own "
-                          "(the narrow columns run 序号, 单元格 and 今年 together); the table's widths need another look",
-                   strict=False)
 def test_verification_letter_sets_the_figures_side_by_side(letters):
     flags = [f for f in letters["flags"] if f["indicator"] == "public.online"]
     assert len(flags) == 1 and flags[0]["peer_median"] and flags[0]["previous"] is None
@@ -160,11 +157,37 @@ def test_verification_letter_sets_the_figures_side_by_side(letters):
     # the indicator's name wraps inside its table cell (two lines, read interleaved with the next cells)
     label = "线上活动群众参与数量"
     assert any(label[:k] in text and label[k:] in text for k in range(3, len(label) - 2))
-    value = next(w for w in words if w["text"] == flag["value"])
-    median = next(w for w in words if w["text"] == flag["peer_median"])
-    assert abs(value["top"] - median["top"]) < 2 and value["x0"] < median["x0"]    # one row: 今年 … 同类中位数
-    dash = [w for w in words if w["text"] == "—" and abs(w["top"] - value["top"]) < 2 and value["x0"] < w["x0"]
-            < median["x0"]]
-    assert dash                                                           # no previous year: 上年 “—”
-    assert flag["cell"].split("!")[-1] in text
+    # each figure is a word of its own (not run together with 序号 or 单元格), on the row of its flag:
+    # 今年 left of 上年 (“—”: no previous year) left of 同类中位数, each inside its own column under its header
+    value = next(w for w in words if w["text"] == str(flag["value"]))
+    median = next(w for w in words if w["text"] == str(flag["peer_median"]))
+    cell = next(w for w in words if w["text"] == flag["cell"].split("!")[-1])
+    number = next(w for w in words if w["text"] == "1" and abs(w["top"] - value["top"]) < 2)
+    dash = [w for w in words if w["text"] == "—" and abs(w["top"] - value["top"]) < 2 and value["x1"] < w["x0"]
+            and w["x1"] < median["x0"]]
+    assert dash and abs(value["top"] - median["top"]) < 2 and abs(cell["top"] - value["top"]) < 2
+    assert number["x1"] < cell["x0"] and cell["x1"] < value["x0"]
+    heads = {h: next(w for w in words if w["text"] == h) for h in ("序号", "单元格", "今年", "上年", "同类中位数")}
+    edges = _column_edges(letters["verification"], heads["序号"])
+    assert len(edges) == 8 and abs(L.mm(edges[-1] - edges[0]) - 156) <= 1        # the table is the 版心's width
+    columns = {"序号": 0, "单元格": 2, "今年": 3, "上年": 4, "同类中位数": 5}
+    for head, col in columns.items():
+        assert edges[col] < heads[head]["x0"] and heads[head]["x1"] < edges[col + 1], head   # header on one line
+    for word, col in ((number, 0), (cell, 2), (value, 3), (dash[0], 4), (median, 5)):
+        assert edges[col] < word["x0"] and word["x1"] < edges[col + 1], word["text"]
+    for word, col in ((value, 3), (dash[0], 4), (median, 5)):                      # figures right-aligned
+        assert L.mm(edges[col + 1] - word["x1"]) < 3, word["text"]
     assert "确认" in text and "2024年6月30日前" in text
+
+
+def _column_edges(pdf: Path, head: dict) -> list[float]:
+    """x positions (pt) of the vertical rules of the table whose header row holds ``head``."""
+    with pdfplumber.open(pdf) as doc:
+        page = doc.pages[0]
+        xs = sorted({round(e["x0"], 1) for e in page.edges if e["orientation"] == "v"
+                     and e["top"] - 1 <= head["top"] <= e["bottom"] + 1})
+    merged: list[float] = []
+    for x in xs:
+        if not merged or x - merged[-1] > 1:
+            merged.append(x)
+    return merged

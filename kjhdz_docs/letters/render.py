@@ -41,6 +41,24 @@ def signature_right_twips(signature: str, date: str) -> int:
     return round(chars * CHAR_TWIPS)
 
 
+LINE_CHARS = 26                     # a body line after its 2-character indent (28 characters a line)
+
+
+def pack_contact(items: list[str], width: float = LINE_CHARS) -> list[str]:
+    """The contact items (联系人：…, 联系电话：…, 邮箱：…) packed into as few lines as fit, first fit in their
+    order, joined by “；”: a line is never broken inside a telephone number or an address (as one run-on
+    paragraph broke 010- | 58881428), and a short letter keeps its signature on its first page."""
+    lines: list[list[str]] = []
+    for item in items:
+        for line in lines:
+            if _width("；".join([*line, item])) <= width:
+                line.append(item)
+                break
+        else:
+            lines.append([item])
+    return ["；".join(line) for line in lines]
+
+
 def signature(season: Season) -> str:
     return season.notice.issuers[0].name
 
@@ -50,7 +68,7 @@ def context(season: Season, letter: Letter, letter_date: dt.date) -> dict:
     sig = signature(season)
     return {"mark": sig, "doc_number": "", "title_lines": letter.title_lines, "addressee": letter.addressee,
             "before": letter.before, "after": letter.after, "problems": letter.problems, "flags": letter.flags,
-            "receipt": letter.receipt, "contact": contact_lines(season), "signature": sig, "date": date,
+            "receipt": letter.receipt, "contact": pack_contact(contact_lines(season)), "signature": sig, "date": date,
             "signature_right": signature_right_twips(sig, date)}
 
 

@@ -112,10 +112,10 @@ def contact_address(season: Season) -> str | None:
 
 
 def contact_lines(season: Season) -> list[str]:
-    """The notice's contact (联系人, 电话, 邮箱) as one paragraph: 联系人：…；联系电话：…；邮箱：…。"""
-    items = [_SPACES.sub("", c.label) + "：" + c.value for c in season.notice.contact
-             if any(word in _SPACES.sub("", c.label) for word in CONTACT_LABELS)]
-    return ["；".join(items) + "。"] if items else []   # one paragraph, flush left (no stretched gaps)
+    """The notice's contact (联系人, 电话, 邮箱), one line each (联系人：…, 联系电话：…, 邮箱：…): a telephone
+    number is never broken at its hyphen, as one run-on paragraph did (010- | 58881428)."""
+    return [_SPACES.sub("", c.label) + "：" + c.value for c in season.notice.contact
+            if any(word in _SPACES.sub("", c.label) for word in CONTACT_LABELS)]
 
 
 def _addressee(season: Season, unit: str, row: dict) -> str:
@@ -137,24 +137,46 @@ def _recipient(season: Season, unit: str, row: dict) -> tuple[str | None, str | 
     return None, None, "收件登记簿和报送单位名单中都没有该单位的邮箱：请填写收件人后再发送"
 
 
-def _split_title(text: str, width: int = 16) -> list[str]:
-    """Break a title into lines of at most ``width`` characters (digits count half), balanced."""
-    def size(s: str) -> float:
-        return sum(0.5 if ch.isascii() else 1 for ch in s)
+TITLE_LINE = 20                # 2号 characters a title line holds in the 156 mm 版心
+TITLE_ONE_LINE = 16            # a title up to this width stays on one line
+# where a title may break (GB/T 9704 §7.3.1: 回行时词意完整): after these words, or before these
+BREAK_AFTER = ("活动周", "年")
+BREAK_BEFORE = ("开展情况", "特色", "重点", "有关", "的", "收件")
 
-    total = size(text)
-    if total <= width:
+
+def _size(s: str) -> float:
+    return sum(0.5 if ch.isascii() else 1 for ch in s)
+
+
+def _split_title(text: str, width: int = TITLE_ONE_LINE) -> list[str]:
+    """Break a title into lines, whole words kept together: of the places where a title may break
+    (after 活动周 or a year, before 开展情况, 有关, 的 …), the one giving the most even lines that each fit
+    a line of the 版心; a title with no such place is broken evenly by width (digits count half, never
+    inside a number)."""
+    if _size(text) <= width:
         return [text]
+    places = sorted({i + len(w) for w in BREAK_AFTER for i in _finds(text, w)}
+                    | {i for w in BREAK_BEFORE for i in _finds(text, w)})
+    fits = [i for i in places if 0 < i < len(text)
+            and max(_size(text[:i]), _size(text[i:])) <= TITLE_LINE and _size(text[i:]) >= 4]
+    if fits:
+        best = min(fits, key=lambda i: (abs(_size(text[:i]) - _size(text[i:])), -i))
+        return [text[:best], text[best:]]
+    total = _size(text)
     lines = -(-int(total) // width)
     target = total / lines
     out, cur = [], ""
     for ch in text:
-        if cur and size(cur) >= target and len(out) < lines - 1 and not (ch.isdigit() and cur[-1].isdigit()):
+        if cur and _size(cur) >= target and len(out) < lines - 1 and not (ch.isdigit() and cur[-1].isdigit()):
             out.append(cur)
             cur = ""
         cur += ch
     out.append(cur)
     return out
+
+
+def _finds(text: str, word: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(word), text)]
 
 
 def rejection(season: Season, unit: str, row: dict, letter_date: dt.date) -> Letter:
@@ -192,20 +214,18 @@ def _number(value) -> str:
 def verification(season: Season, unit: str, row: dict, letter_date: dt.date) -> Letter:
     title = season.form_title(row["form"])
     email = contact_address(season)
-    flags = []
-    for n, f in enumerate(row["flags"], 1):
-        note = str(f.get("message") or "")
-        note = note.rsplit("：", 1)[-1] if "：" in note else note      # the figures themselves are in the columns
-        if f.get("factor") not in (None, ""):
-            note = note or f"约为参照值的 {f['factor']} 倍"
-        flags.append({"n": n, "indicator": _indicator_label(f.get("indicator")),
-                      "cell": str(f.get("cell") or "—").rsplit("!", 1)[-1],
-                      "value": _number(f.get("value")), "previous": _number(f.get("previous")),
-                      "peer_median": _number(f.get("peer_median")), "note": note})
+    limits = {f.get("limit") for f in row["flags"] if f.get("limit") not in (None, "")}
+    one_limit = next(iter(limits)) if len(limits) == 1 else None
+    flags = [{"n": n, "indicator": _indicator_label(f.get("indicator")),
+              "cell": str(f.get("cell") or "—").rsplit("!", 1)[-1],
+              "value": _number(f.get("value")), "previous": _number(f.get("previous")),
+              "peer_median": _number(f.get("peer_median")), "note": _flag_note(f, with_limit=one_limit is None)}
+             for n, f in enumerate(row["flags"], 1)]
     when = received_cn(row.get("received"))
     sent = f"你单位于{when}报送的" if when else "你单位报送的"
+    bound = f"与其中之一相差 {float(one_limit):g} 倍以上的列为待核实；" if one_limit is not None else ""
     before = [f"{sent}《{title}》（文件“{row['name']}”）已收到并予采用。经审核，以下 {len(flags)} 项数据"
-              "可能有误，请予核实（表中列出今年填报数，及可比的上年数和同类单位中位数；“—”为无可比数据）："]
+              f"可能有误，请予核实（表中列出今年填报数，及可比的上年数和同类单位中位数；{bound}“—”为无可比数据）："]
     deadline = season.deadline(row["form"])
     answer = f"将核实结果发送至{email}" if email else "报送核实结果"
     after = ["如数据无误，请复函确认（回复本邮件即可）；如有误，请修改后重新报送统计表电子版（.xlsx）及盖章扫描件。"
@@ -217,6 +237,26 @@ def verification(season: Season, unit: str, row: dict, letter_date: dt.date) -> 
                                                "message")} for f in row["flags"]]}
     return Letter(VERIFICATION, unit, row["form"], facts, _split_title(f"关于核实{title}有关数据的函"),
                   _addressee(season, unit, row), before, after, flags=flags, to=to, to_source=source, note=note)
+
+
+_LIMIT_TAIL = re.compile(r"（超出 ?([\d.]+) ?倍的合理范围），?待核实。?$")
+
+
+def _flag_note(flag: dict, *, with_limit: bool) -> str:
+    """The 说明 of a flag, short enough for its column: what the figures beside it do not say — how far off
+    it is (高于同类单位中位数约 1945.3 倍), or for a 合计 row the sum of its parts; the bound only when the
+    letter's flags have different ones (else the paragraph above the table names it)."""
+    message = str(flag.get("message") or "")
+    if flag.get("rule") == "total-mismatch":
+        m = re.search(r"各分项之和为[^，]*，二者不等", message)
+        return m.group(0) if m else message
+    note = message.rsplit("：", 1)[-1] if "：" in message else message   # the figures are in the columns
+    tail = _LIMIT_TAIL.search(note)
+    if tail:
+        note = note[:tail.start()] + (f"（超出 {tail.group(1)} 倍）" if with_limit else "")
+    if not note and flag.get("factor") not in (None, ""):
+        note = f"约为参照值的 {flag['factor']} 倍"
+    return note
 
 
 def _indicator_label(indicator_id) -> str:

@@ -39,7 +39,10 @@ OVERHANG_TWIPS = round((LINE_MM - g.TYPE_W_MM) / 2 / 25.4 * 1440)   # 7 mm each 
 CELL_PT = 10.5
 CELL_LINE_PT = 13.5
 PROBLEM_WIDTHS = [11, 18, 15, 20, 47, 45]                 # 序号 工作表 单元格 填写内容 问题 修改要求
-FLAG_WIDTHS = [10, 30, 14, 26, 26, 26, 24]                # 序号 指标 单元格 今年 上年 同类中位数 说明
+# 序号 指标 单元格 今年 上年 同类中位数 说明, 156 mm (the 版心). Inside 1.5 mm cell margins at 10.5 pt (3.7 mm a Han
+# character, 1.85 mm a digit): 序号 and 单元格 hold their header on one line, each figure column 11 digits
+# (up to 99,999,999,999) or the header 同类中位数; the indicator's name wraps at 7 characters a line.
+FLAG_WIDTHS = [11, 31, 15, 24, 24, 24, 27]
 RECEIPT_WIDTHS = [30, 126]                               # 项目 内容
 
 
@@ -115,10 +118,15 @@ def _tables(doc) -> None:
 
 
 def _closing(doc) -> None:
-    """The closing paragraphs, the contact, the signature and the date, kept together: a page never holds
-    the signature alone."""
+    """The closing paragraphs, the contact, the signature and the date. The last closing paragraph (特此函告。)
+    is kept with the contact, the signature and the date, so a page never holds the signature alone; the
+    paragraphs before it flow (a long table does not push the whole closing onto the next page)."""
     _tag(doc, "{%p for t in after %}")
+    _tag(doc, "{%p if loop.last %}")
     g.set_ppr(_p(doc, "{{ t }}", g.BODY)._p.get_or_add_pPr(), keep_next=True)
+    _tag(doc, "{%p else %}")
+    _p(doc, "{{ t }}", g.BODY)
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p for c in contact %}")
     g.set_ppr(_p(doc, "{{ c }}", g.BODY, align="left")._p.get_or_add_pPr(), keep_next=True)
