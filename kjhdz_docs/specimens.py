@@ -243,6 +243,12 @@ STATISTICS_LAYOUT_STYLES: dict[str, dict] = {
                       "group_unit": {forms.FUNDING: "万元"}},
     "yuan_column_disagree": {"money_unit": "元", "money_decl": "column",      # 计量单位 元 under （单位：万元）
                              "group_unit": {forms.FUNDING: "万元"}},
+    "wan_label_under_yuan_group": {"money_unit": "万元", "money_decl": "label",   # 中央财政经费投入情况（万元）
+                                   "group_unit": {forms.FUNDING: "元"}},          # under （单位：元）
+    "yuan_label_under_wan_group": {"money_unit": "元", "money_decl": "label",     # 中央财政经费投入情况（元）
+                                   "group_unit": {forms.FUNDING: "万元"}},        # under （单位：万元）
+    "wan_cell_under_yuan_group": {"money_unit": "万元", "money_decl": "cell",     # '12.5万元' under （单位：元）
+                                  "group_unit": {forms.FUNDING: "元"}},
     "wan_people": {"people_unit": "万人次", "people_decl": "group"},        # 群众参与数量（单位：万人次）
     "wan_people_cell": {"people_unit": "万人次", "people_decl": "cell"},    # '3.2万人次'
     "sub_regions": {"sub_regions": (("石家庄市", "石家庄市"), ("唐山市", "唐山市")), "own_sheet": "全省汇总"},
@@ -315,7 +321,11 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
         unit = money_unit if money else (people_unit if people else ind.unit)
         decl = money_decl if money else (people_decl if people else None)
         label = ind.label
-        if decl == "label" and unit != ind.unit:
+        # a unit declared on the label or in the cell is written out when it is not the form's own, or when the
+        # group header says another unit (a form declaring 万元 on its rows under a header saying 元 says so)
+        said_elsewhere = (group_unit or {}).get(ind.group)
+        explicit = unit != ind.unit or (said_elsewhere is not None and said_elsewhere != unit)
+        if decl == "label" and explicit:
             label = f"{label}（{unit}）"
         if seq:
             ws.cell(r, seq, n)
@@ -328,16 +338,17 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
         value = values.get(ind.id)
         if value is not None:
             written = _in_unit(value, unit)
-            if decl == "cell" and unit != ind.unit and isinstance(written, (int, float)):
+            if decl == "cell" and explicit and isinstance(written, (int, float)):
                 written = f"{written}{unit}"
             cell = ws.cell(r, value_c)
             if formulas and isinstance(value, int) and not isinstance(value, bool) and ind.is_integer and value >= 2 \
-                    and unit == ind.unit:
+                    and unit == ind.unit and not (decl == "cell" and explicit):
                 # a formula whose cached result carries float noise, as Excel stores some sums
                 a, b = value // 2, value - value // 2
                 cell.value = f"={a}+{b}"
                 cached[f"{get_column_letter(value_c)}{r}"] = repr(float(value) + (value * 2.220446049250313e-16))
-            elif formulas and isinstance(value, Decimal) and ind.is_money and unit == "万元":
+            elif formulas and isinstance(value, Decimal) and ind.is_money and unit == "万元" \
+                    and not (decl == "cell" and explicit):     # a formula's cell cannot carry its unit
                 cell.value = f"={value}*3/3"
                 cell.number_format = "0.00"
                 cached[f"{get_column_letter(value_c)}{r}"] = repr(float(value) * (1 + 3e-16))

@@ -81,6 +81,25 @@ def test_unit_column_disagreeing_with_the_group_header_is_rejected(tmp_path, ros
     assert "计量单位栏D4「元」为元" in sub.problems[0].message
 
 
+@pytest.mark.parametrize("style, said, group", [
+    ("wan_label_under_yuan_group", "指标名称B4「中央财政经费投入情况（万元）」为万元", "分组标题A4「活动经费投入数量（单位：元）」为元"),
+    ("yuan_label_under_wan_group", "指标名称B4「中央财政经费投入情况（元）」为元", "分组标题A4「活动经费投入数量（单位：万元）」为万元"),
+    ("wan_cell_under_yuan_group", "单元格C4「", "分组标题A4「活动经费投入数量（单位：元）」为元"),
+])
+def test_a_row_declaring_one_unit_under_a_group_header_declaring_another_is_rejected(tmp_path, roster, style, said,
+                                                                                       group):
+    """Neither the row's own declaration nor the group header's wins: 0.01 万元 under （单位：元） was accepted as
+    0.000001 万元. Every money row is rejected wrong-unit with its value cell, naming both declarations."""
+    values = VALUES | {"funding.central": Decimal("0.01")}
+    sub = read(sp.write_statistics(tmp_path / f"{style}.xlsx", "河北省", values, style=style), roster)
+    assert sub.status is Status.REJECTED and sub.values == {}
+    assert rules(sub) == [("wrong-unit", "统计表", f"C{r}") for r in range(4, 11)]
+    first = sub.problems[0].message
+    assert "计量单位前后不一致" in first and said in first and group in first, first
+    if style == "wan_cell_under_yuan_group":
+        assert "单元格C4「0.01万元」为万元" in first
+
+
 @pytest.mark.parametrize("style", ["wan_people", "wan_people_cell"])
 def test_wan_renci_times_ten_thousand(tmp_path, roster, style):
     sub = read(sp.write_statistics(tmp_path / "w.xlsx", "河北省", VALUES, style=style), roster)

@@ -570,32 +570,37 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
     return Layout(value_col, declared, excluded, unit_col, header_units, line_units, groups, standard)
 
 
-def _group_declaration(sheet: Sheet, layout: Layout, ind: Indicator, r: int) -> tuple[Declaration | None, str | None]:
-    """The unit declared by the group header governing row ``r`` (its merged range, its own row, or the nearest
-    group header row above), and that header's text."""
+def _group_declarations(layout: Layout, ind: Indicator, r: int) -> list[Declaration]:
+    """The units declared by every group header governing row ``r``: each whose merged range (or own row)
+    holds it, else the nearest group header row above. A form repeating its group header (left and right of
+    the labels, or once per page) has each one counted, so that two that disagree are seen."""
     if not ind.group:
-        return None, None
+        return []
     cells = layout.groups.get(label_key(ind.group), [])
     here = [g for g in cells if g[0] <= r <= g[1]]
     if not here:
         above = [g for g in cells if g[1] < r]
-        here = [max(above)] if above else []
-    if not here:
-        return None, None
-    r0, _, c, text = here[0]
-    unit = _declared_unit(text)
-    return (Declaration(unit, "group", a1(r0, c), text.strip()) if unit else None), text
+        nearest = max((g[1] for g in above), default=None)
+        here = [g for g in above if g[1] == nearest]
+    out = []
+    for r0, _, c, text in sorted(here):
+        unit = _declared_unit(text)
+        if unit:
+            out.append(Declaration(unit, "group", a1(r0, c), text.strip()))
+    return out
 
 
 def _declarations(sheet: Sheet, layout: Layout, ind: Indicator, r: int, c: int) -> list[Declaration]:
+    """Every unit declaration that applies to the value on row ``r`` whose label is at column ``c``: the
+    label's, each governing group header's, the unit column's, the value column's header and a 单位 line
+    (those two only for the kind they fit: money or counts). The cell's own unit is added by :func:`read_value`.
+    None overrides another: :func:`read_value` rejects ``wrong-unit`` when they name different units."""
     out: list[Declaration] = []
     label = sheet.value(r, c)
     unit = _declared_unit(label) if isinstance(label, str) else None
     if unit:
         out.append(Declaration(unit, "label", a1(r, c), label.strip()))
-    group, _ = _group_declaration(sheet, layout, ind, r)
-    if group:
-        out.append(group)
+    out.extend(_group_declarations(layout, ind, r))
     if layout.unit_col is not None:
         v = sheet.value(r, layout.unit_col)
         if isinstance(v, str) and v.strip():
@@ -744,8 +749,8 @@ def _check_totals(sheet: Sheet, idx: dict[str, tuple[int, int]], layout: Layout,
     for r in range(rows[0], min(sheet.height, rows[-1] + 2)):
         if r in label_rows:
             continue
-        text = next((v for c, v in enumerate(sheet.rows[r]) if isinstance(v, str) and _TOTAL.search(v)
-                     and c != vcol), None)
+        tc, text = next(((c, v) for c, v in enumerate(sheet.rows[r]) if isinstance(v, str) and _TOTAL.search(v)
+                         and c != vcol), (None, None))
         if text is None:
             continue
         key = None
@@ -762,7 +767,7 @@ def _check_totals(sheet: Sheet, idx: dict[str, tuple[int, int]], layout: Layout,
         raw = sheet.value(r, vcol)
         if raw in ("", None):
             continue
-        decl = _declarations(sheet, layout, ind, r, vcol)
+        decl = _declarations(sheet, layout, ind, r, tc)
         if type(raw) is float and all(d.unit == ind.unit for d in decl):
             decl = []
         number, rule, _, _ = read_value(raw, ind, decl, where=a1(r, vcol))
