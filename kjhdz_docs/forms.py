@@ -72,6 +72,9 @@ RECOMMENDATION_COLUMNS: tuple[Column, ...] = (
     Column("unit", "推荐单位"),
     Column("contact", "联系人及电话"),
 )
+# the 推荐表 fields a reader finds (separate 时间 / 地点 and 联系人 / 电话 columns too), as messages name them
+FIELD_NAMES = {"name": "活动名称", "intro": "活动简介", "time": "举办时间", "place": "举办地点",
+               "time_place": "举办时间、地点", "contact": "联系人", "phone": "联系电话"}
 RECOMMENDATION_UNIT_LABEL = "推荐单位"
 RECOMMENDATION_UNIT_LINE = "推荐单位：党中央、国务院有关部门相关司局，地方科技管理部门（公章）"
 MAX_ACTIVITIES = 5

@@ -39,6 +39,7 @@ class Activity:
     formulas: dict[str, str] = field(default_factory=dict)   # field → the formula of a text cell without a value
     sessions: int = 1    # rows of the activity (one merged activity, one session a row)
     numeric: dict[str, str] = field(default_factory=dict)    # field → a 时间 stored as a bare number (5.3)
+    unclear: str = ""    # a row shaped like another session of the activity above but not joined to it: why
 
     def as_dict(self) -> dict:
         d = {"unit": self.unit, "seq": self.seq, "name": self.name, "intro": self.intro,
@@ -52,6 +53,8 @@ class Activity:
             d["formulas"] = dict(self.formulas)
         if self.numeric:
             d["numeric"] = dict(self.numeric)
+        if self.unclear:
+            d["unclear"] = self.unclear
         return d
 
 

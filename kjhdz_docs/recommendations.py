@@ -11,6 +11,8 @@ Row rules (the notice's; each broken rule is a reason, a row may have several):
 - ``date-missing`` / ``date-invalid`` / ``date-outside-week``: a date must be given, exist, and fall within
   the activity week of the year's notice (``data/<year>/notice.yaml``: week.start … week.end).
 - ``name-missing``: the 活动名称 is empty.
+- ``session-unclear``: a row with no 序号/活动名称/简介, shaped like another session of the activity above it,
+  names another 推荐单位 than that activity (so it is not joined to it; see the intake's 推荐表 reader).
 
 A row that breaks a rule is not in the list but in the 待核实 (to verify) annex with its reasons.
 :func:`consolidate` is the pure part (rows in, listed and excluded rows out); :func:`build_recommendations`
@@ -36,7 +38,7 @@ import yaml
 from . import console
 from .errors import DataFileError, Problem
 from .event_dates import DateSpan, read_dates
-from .forms import INTRO_MAX_CHARS, MAX_ACTIVITIES
+from .forms import FIELD_NAMES, INTRO_MAX_CHARS, MAX_ACTIVITIES
 from .manifest import BuiltRecord, StageManifest, write_json, write_manifest
 from .model import Activity, FormKind, IntakeReport
 from .paths import build_dir, data_dir
@@ -134,8 +136,6 @@ class Excluded:
 
 
 OFFLINE_MARKERS = ("线下", "现场", "实地")
-_FIELD_NAMES = {"name": "活动名称", "intro": "活动简介", "time": "举办时间", "place": "举办地点",
-                "time_place": "举办时间、地点", "contact": "联系人", "phone": "联系电话"}
 
 
 def _cell(a: Activity, *keys: str) -> str | None:
@@ -158,9 +158,11 @@ def check_row(a: Activity, *, year: int, week: tuple[dt.date, dt.date], county: 
         reasons.append(Problem(rule, message, a.sheet, _cell(a, *keys)))
 
     for key, formula in a.formulas.items():
-        flag("formula-text", f"{_FIELD_NAMES.get(key, key)}单元格是公式“{formula}”，没有保存可显示的文字；"
+        flag("formula-text", f"{FIELD_NAMES.get(key, key)}单元格是公式“{formula}”，没有保存可显示的文字；"
                              "请改为直接填写文字", key)
-    if not a.name and "name" not in a.formulas:
+    if a.unclear:       # a row shaped like another session of the activity above, with another 推荐单位
+        flag("session-unclear", a.unclear, "time_place", "contact")
+    elif not a.name and "name" not in a.formulas:
         flag("name-missing", "活动名称为空", "name")
     n = intro_length(a.intro)
     if n > INTRO_MAX_CHARS:
@@ -256,7 +258,7 @@ def _cleaned(a: Activity) -> Activity:
     return Activity(unit=a.unit, seq=a.seq, name=clean_text(a.name), intro=clean_text(a.intro),
                     time_place=clean_text(a.time_place), contact=clean_text(a.contact),
                     source_file=a.source_file, sheet=a.sheet, row=a.row, cells=dict(a.cells),
-                    formulas=dict(a.formulas), sessions=a.sessions, numeric=dict(a.numeric))
+                    formulas=dict(a.formulas), sessions=a.sessions, numeric=dict(a.numeric), unclear=a.unclear)
 
 
 # --- 轮值主场 ---------------------------------------------------------------------------------------------

@@ -555,6 +555,9 @@ RECOMMENDATION_STRUCTURES: dict[str, dict] = {
     "blank_rows": {"structured": True, "blank_rows": True},                 # empty bordered rows between and after
     "title_unit": {"structured": True, "unit_in_title": True},             # 北京市2024年…推荐表, no unit anywhere else
     "formula_name": {"structured": True, "formula_name": 1},                # 活动名称 =HYPERLINK(…) without a value
+    "unmerged_sessions": {"structured": True, "sessions": True, "unmerged": "blank"},   # a 2nd session's row: 时间、地点 only
+    "unmerged_sessions_columns": {"structured": True, "sessions": True, "unmerged": "repeat",   # 时间 | 地点 columns,
+                                  "time_place": "columns", "contact": "columns"},   # 推荐单位 / 联系人 written again
     "everything": {"structured": True, "time_place": "subcolumns", "contact": "columns", "sessions": True,
                    "footer": True, "blank_rows": True},
 }
@@ -609,13 +612,16 @@ def structured_recommendation_workbook(unit_text: str, activities: list[dict], *
                                        time_place: str = "one", contact: str = "one", sessions: bool = False,
                                        footer: bool = False, blank_rows: bool = False, unit_in_title: bool = False,
                                        formula_name: int | None = None, blank_lines: int = 1,
-                                       sheet_name: str = "推荐表") -> Workbook:
+                                       unmerged: str | None = None, sheet_name: str = "推荐表") -> Workbook:
     """A 推荐表 laid out another way: ``time_place`` / ``contact`` are ``one`` (one column, as the blank form),
     ``columns`` (two columns in the header row) or ``subcolumns`` (a second header row under a merged group
     header); ``sessions`` writes activities with a ``sessions`` list (see :func:`with_sessions`) as merged
     rows, one a session; ``footer`` adds 填表人/审核人/联系电话 lines; ``blank_rows`` empty rows between
     activities; ``unit_in_title`` names the unit only in the title; ``formula_name`` makes that activity's
-    (0-based) 活动名称 a HYPERLINK formula with no cached value."""
+    (0-based) 活动名称 a HYPERLINK formula with no cached value. ``unmerged`` writes the sessions after the first
+    as rows of their own, not merged: ``"blank"`` (序号/名称/简介/推荐单位/联系人 left blank, only 时间/地点) or
+    ``"repeat"`` (推荐单位 and 联系人 written again); an activity's ``session_unit`` is written as the 推荐单位 of
+    its later session rows (another unit: such a row is no session of it)."""
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_name
@@ -675,7 +681,17 @@ def structured_recommendation_workbook(unit_text: str, activities: list[dict], *
             else:
                 set_text_safe(ws.cell(r + i, tp_cols[0]), time)
                 set_text_safe(ws.cell(r + i, tp_cols[1]), place)
-        if len(rows) > 1:
+        if len(rows) > 1 and unmerged:
+            unit_col, contact_cols = tp_cols[-1] + 1, [c for c in firsts if c > tp_cols[-1] + 1]
+            for i in range(1, len(rows)):
+                again = {unit_col: act.get("session_unit", unit)} if unmerged == "repeat" or "session_unit" in act \
+                    else {}
+                if unmerged == "repeat":
+                    again |= {col: firsts[col] for col in contact_cols}
+                for col, v in again.items():
+                    if v not in (None, ""):
+                        set_text_safe(ws.cell(r + i, col), v)
+        elif len(rows) > 1:
             for col in firsts:
                 ws.merge_cells(start_row=r, start_column=col, end_row=r + len(rows) - 1, end_column=col)
         r += len(rows)

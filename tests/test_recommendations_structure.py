@@ -48,7 +48,8 @@ def rows_of(listed):
 
 
 STRUCTURES = ["two_row_header", "contact_subcolumns", "separate_columns", "contact_columns", "merged_sessions",
-              "merged_sessions_subcolumns", "footer_lines", "blank_rows", "title_unit", "everything"]
+              "merged_sessions_subcolumns", "footer_lines", "blank_rows", "title_unit", "everything",
+              "unmerged_sessions", "unmerged_sessions_columns"]
 
 
 @pytest.mark.parametrize("style", STRUCTURES)
@@ -91,6 +92,70 @@ def test_a_session_outside_the_week_sends_the_activity_to_verify(tmp_path):
     assert listed == []
     assert [(p.rule, p.cell) for p in excluded[0].reasons] == [("date-outside-week", "D6、D7")]
     assert "2024年6月3日" in excluded[0].reason and "（D6、D7）" in excluded[0].reason
+
+
+def test_an_unmerged_session_row_is_another_session_of_the_activity_above(tmp_path):
+    """A row right under an activity with 序号/名称/简介 blank and its own 时间、地点 was rejected name-missing and
+    the activity kept only its first session; it is joined, with a note naming its cell."""
+    acts = sp.sample_activities("北京市", 2)
+    acts[0]["sessions"] = [("2024年5月26日", "北京市海淀区"), ("2024年5月28日", "北京市朝阳区")]
+    path = sp.write_recommendations(tmp_path / "a.xlsx", UNIT, acts, style="unmerged_sessions")
+    result, listed, excluded = listed_and_excluded(path)
+    assert excluded == []
+    assert [(x.activity.name, x.activity.time_place) for x in listed] == [
+        (acts[0]["name"], "2024年5月26日，北京市海淀区；2024年5月28日，北京市朝阳区"),
+        (acts[1]["name"], acts[1]["time_place"])]
+    first = result.activities[0]
+    assert (first.row, first.sessions, first.cells["name"], first.cells["time_place"]) == (5, 2, "B5", "D5、D6")
+    assert [(s.start, s.end) for s in listed[0].dates] == [(dt.date(2024, 5, 26),) * 2, (dt.date(2024, 5, 28),) * 2]
+    assert result.notes == [f"工作表「推荐表」第6行没有序号、活动名称和活动简介，只填了举办时间、地点D6「2024年5月28日，"
+                            f"北京市朝阳区」，按上一项活动「{acts[0]['name']}」（第5行）的又一场次计入"]
+
+
+@pytest.mark.parametrize("second, rule, said", [
+    ("2024年5月31日—6月5日", "date-outside-week", "举办时间“2024年5月31日—6月5日”结束于2024年6月5日，超出活动周"),
+    ("6月上旬", "date-imprecise", "举办时间“6月上旬”不是确切日期"),
+])
+def test_the_date_rules_apply_to_a_joined_session(tmp_path, second, rule, said):
+    acts = sp.sample_activities("北京市", 1)
+    acts[0]["sessions"] = [("2024年5月26日", "北京市海淀区"), (second, "北京市海淀区")]
+    path = sp.write_recommendations(tmp_path / "a.xlsx", UNIT, acts, style="unmerged_sessions_columns")
+    _, listed, excluded = listed_and_excluded(path)
+    assert listed == []
+    assert [(p.rule, p.cell) for p in excluded[0].reasons] == [(rule, "D5、D6")]
+    assert said in excluded[0].reason
+    assert excluded[0].activity.time_place == f"2024年5月26日，北京市海淀区；{second}，北京市海淀区"
+
+
+def test_a_session_shaped_row_of_another_unit_is_flagged_not_joined(tmp_path):
+    acts = sp.sample_activities("北京市", 1)
+    acts[0]["sessions"] = [("2024年5月26日", "北京市海淀区"), ("2024年5月28日", "北京市朝阳区")]
+    acts[0]["session_unit"] = "中国科学院"
+    path = sp.write_recommendations(tmp_path / "a.xlsx", UNIT, acts, style="unmerged_sessions_columns")
+    result, listed, excluded = listed_and_excluded(path)
+    assert [(x.activity.name, x.activity.time_place) for x in listed] == [(acts[0]["name"], "2024年5月26日，北京市海淀区")]
+    assert [(x.activity.row, x.activity.time_place) for x in excluded] == [(6, "2024年5月28日，北京市朝阳区")]
+    assert [(p.rule, p.cell) for p in excluded[0].reasons] == [("session-unclear", "D6、E6")]
+    person, phone = acts[0]["contact"].split(" ")
+    assert (f"第6行没有序号、活动名称和活动简介，只填了举办时间D6「2024年5月28日」、举办地点E6「北京市朝阳区」、联系人G6「{person}」、"
+            f"联系电话H6「{phone}」，像是上一项活动「{acts[0]['name']}」的又一场次，但其推荐单位F6「中国科学院」与该活动的"
+            f"「{acts[0]['unit']}」不同，无法确定属于哪项活动") in excluded[0].reason
+    assert result.notes == []
+
+
+def test_a_row_with_its_own_intro_is_no_session(tmp_path):
+    acts = sp.sample_activities("北京市", 2)
+    acts[1].update(name="")
+    path = sp.write_recommendations(tmp_path / "a.xlsx", UNIT, acts, style="separate_columns")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb.active["A6"] = None                                  # 序号 blank too: only its 简介 makes it an activity
+    wb.save(path)
+    result, listed, excluded = listed_and_excluded(path)
+    assert [x.activity.name for x in listed] == [acts[0]["name"]] and result.notes == []
+    assert [(p.rule, p.cell) for p in excluded[0].reasons] == [("name-missing", "B6")]
+    assert excluded[0].activity.time_place == acts[1]["time_place"]
 
 
 def test_footer_lines_are_never_activities(tmp_path):
@@ -187,6 +252,7 @@ def test_every_row_rule_names_its_cell(tmp_path):
 
 
 # --- property: every generated activity listed once or flagged with its rule ----------------------------------
+# (sessions merged, or each later session a row of its own with only its 时间/地点, or its 推荐单位/联系人 again)
 DEFECTS = {None: None, "intro": "intro-length", "city": "place-county", "late": "date-outside-week",
            "vague": "date-imprecise"}
 
@@ -222,7 +288,8 @@ def structures(draw):
     options = dict(time_place=draw(st.sampled_from(["one", "columns", "subcolumns"])), formula_name=formula,
                    contact=draw(st.sampled_from(["one", "columns", "subcolumns"])),
                    footer=draw(st.booleans()), blank_rows=draw(st.booleans()), unit_in_title=draw(st.booleans()),
-                   blank_lines=draw(st.integers(1, 2)), sessions=True)
+                   blank_lines=draw(st.integers(1, 2)), sessions=True,
+                   unmerged=draw(st.sampled_from([None, "blank", "repeat"])))     # later sessions merged or not
     return acts, expect, options
 
 

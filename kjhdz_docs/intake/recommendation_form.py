@@ -13,6 +13,10 @@ The table's structure is read from the form itself:
   电话 columns into its 联系人及电话 (``联系人 电话``): nothing is lost;
 - rows whose 活动名称 (or 序号, the name left blank) is one merged cell are **one** activity, one session a
   row: the sessions' times and places are joined with ``；``;
+- a row right under an activity, not merged with it, with no 序号, 活动名称 or 活动简介 but its own 时间/地点
+  (or 联系人/电话) is another session of that activity: joined the same way, with a note naming its cells. When
+  it names another 推荐单位 than the activity above it is not joined but listed as its own row, flagged
+  ``session-unclear`` (``Activity.unclear`` says why) — a session's date and place are never dropped;
 - blank rows are skipped; footer lines (填表人, 审核人, 联系电话, 负责人, 填表日期 …) are never activities, and
   a 说明/注/备注 line ends the table;
 - the 推荐单位 may be given only in the title (``北京市2024年…推荐表``).
@@ -29,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import Problem
+from ..forms import FIELD_NAMES
 from ..model import Activity
 from ..roster import Roster, Unit
 from .labels import find_lines, label_key, squash, value_right_of
@@ -177,6 +182,9 @@ def read_recommendations(grid: WorkbookGrid, roster: Roster, *, file: str,
 
     rows: list[tuple[int, dict[str, str]]] = []
     groups: list[list[int]] = []                # the rows of each activity (sessions of one merged activity)
+    continued: set[int] = set()                 # unmerged rows joined as another session of the activity above
+    unclear: dict[int, str] = {}                # rows shaped like another session, but not joined: why
+    formulas = _Formulas(grid, sheet)
     for r in range(header.last + 1, sheet.height):
         cells = {k: _text(sheet, r, cols.get(k)) for k in FIELDS if k in cols}
         first = next((cell_text(v).strip() for v in sheet.rows[r] if not is_blank(v)), "")
@@ -193,6 +201,21 @@ def read_recommendations(grid: WorkbookGrid, roster: Roster, *, file: str,
         anchor = _anchor(sheet, r, cols)
         if anchor < r and groups and groups[-1][0] >= anchor:
             groups[-1].append(r)
+        elif groups and rows[-1][0] == r - 1 and _session_shaped(sheet, r, cols, cells, formulas):
+            top = groups[-1][0]
+            above = dict(rows)[top]
+            said = _session_cells(sheet, r, cols, cells)
+            if cells.get("unit") and above.get("unit") and squash(cells["unit"]) != squash(above["unit"]):
+                groups.append([r])
+                unclear[r] = (f"第{r + 1}行没有序号、活动名称和活动简介，只填了{said}，像是上一项活动"
+                              f"「{above.get('name') or f'第{top + 1}行'}」的又一场次，但其推荐单位"
+                              f"{a1(r, cols['unit'])}「{cells['unit']}」与该活动的「{above['unit']}」不同，"
+                              "无法确定属于哪项活动；是另一项活动请补填活动名称和简介，是同一活动的场次请与上一行合并填写")
+            else:
+                groups[-1].append(r)
+                continued.add(r)
+                out.notes.append(f"工作表「{sheet.name}」第{r + 1}行没有序号、活动名称和活动简介，只填了{said}，"
+                                 f"按上一项活动「{above.get('name') or f'第{top + 1}行'}」（第{top + 1}行）的又一场次计入")
         else:
             groups.append([r])
         rows.append((r, cells))
@@ -204,11 +227,30 @@ def read_recommendations(grid: WorkbookGrid, roster: Roster, *, file: str,
     if out.problems:
         return out
     by_row = dict(rows)
-    formulas = _Formulas(grid, sheet)
     for n, group in enumerate(groups, 1):
-        out.activities.append(_activity(sheet, cols, group, [by_row[r] for r in group], n, out.unit.name, file,
-                                        formulas))
+        act = _activity(sheet, cols, group, [by_row[r] for r in group], n, out.unit.name, file, formulas,
+                        continued)
+        act.unclear = unclear.get(group[0], "")
+        out.activities.append(act)
     return out
+
+
+_SESSION_FIELDS = ("time", "place", "time_place", "contact", "phone")
+
+
+def _session_shaped(sheet: Sheet, r: int, cols: dict[str, int], cells: dict[str, str], formulas: "_Formulas") -> bool:
+    """A row (not merged with the one above) that has no 序号, 活动名称 or 活动简介 of its own — not even a
+    formula there — but a 时间/地点 (or 联系人/电话): written as another session of the activity above."""
+    if any(cells.get(k) for k in ("seq", "name", "intro")):
+        return False
+    if any(formulas.at(r, cols[k]) for k in ("name", "intro") if k in cols):
+        return False
+    return any(cells.get(k) for k in _SESSION_FIELDS)
+
+
+def _session_cells(sheet: Sheet, r: int, cols: dict[str, int], cells: dict[str, str]) -> str:
+    """What a session row holds, with its cells: 举办时间、地点D8「5月26日，北京市海淀区」."""
+    return "、".join(f"{FIELD_NAMES[k]}{a1(r, cols[k])}「{cells[k]}」" for k in _SESSION_FIELDS if cells.get(k))
 
 
 def _is_footer(sheet: Sheet, r: int, cols: dict[str, int], cells: dict[str, str]) -> bool:
@@ -267,14 +309,16 @@ class _Formulas:
 
 
 def _activity(sheet: Sheet, cols: dict[str, int], group: list[int], cells: list[dict[str, str]], position: int,
-              unit: str, file: str, formulas: _Formulas) -> Activity:
+              unit: str, file: str, formulas: _Formulas, continued: set[int] = frozenset()) -> Activity:
     refs: dict[str, str] = {}
     found: dict[str, str] = {}
     numbers: dict[str, str] = {}
     for key in FIELDS:
         if key not in cols:
             continue
-        spots = list(dict.fromkeys(_top_left(sheet, r, cols[key]) for r in group))
+        # a session row joined from below names only the cells it fills (its blank 活动名称 is not the name's)
+        spots = list(dict.fromkeys(_top_left(sheet, r, cols[key]) for r in group
+                                   if r not in continued or not is_blank(_merged_value(sheet, r, cols[key]))))
         refs[key] = "、".join(a1(*x) for x in spots)
         if key in ("time", "time_place"):
             for x in spots:
