@@ -100,7 +100,8 @@ def verify(c, year=None, json=False, quiet=False):
 
 
 @task(help={"text": "words in the 题名 or the full text of the 件 (ranked, with a snippet)", "year": "year", "dh": "档号 (or its beginning)",
-            "number": "文件编号 (发文字号)", "unit": "unit (责任者)", "type": "record type",
+            "number": "文件编号 (发文字号)", "unit": "unit (责任者)",
+            "type": "record type (notice, recommendations, summary, submission, letter)",
             "json": "print matches as JSON"})
 def search(c, text=None, year=None, dh=None, number=None, unit=None, type=None, json=False):
     """Search the archive: 题名 and full text of every sealed year, 档号, 文件编号, unit, type."""

@@ -29,7 +29,8 @@ from .index import INDEX, load_index, year_dirs
 from .index import versions as bag_versions
 from .verify import last_verify
 
-TYPES = {"notice": "通知", "recommendations": "推荐清单", "summary": "汇总报告", "submission": "报送材料"}
+TYPES = {"notice": "通知", "recommendations": "推荐清单", "summary": "汇总报告", "submission": "报送材料",
+         "letter": "函件（去文）"}
 STATUS = {"accepted": "采用", "rejected": "退回", "superseded": "已被替代", "attachment": "附件", "unmatched": "未匹配"}
 VERIFY = {"pass": ("通过", "ok"), "fail": ("未通过", "bad"), None: ("未检测", "none")}
 
@@ -170,6 +171,8 @@ def _rows(entries: list[dict], prefix: str) -> str:
     rows = []
     for e in entries:
         status = STATUS.get(e.get("status") or "", "")
+        if e["type"] == "letter" and e.get("unit"):
+            status = f"主送{e['unit']}"
         rows.append(
             f'<tr data-code="{_e(e["档号"])}"><td class="code">{_e(e["档号"])}</td><td>{_e(e["题名"])}</td>'
             f'<td>{_e(e.get("文件编号"))}</td><td>{_e("、".join(e.get("责任者") or []))}</td><td>{_e(e.get("日期"))}</td>'

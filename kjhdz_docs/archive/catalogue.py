@@ -21,6 +21,9 @@ STATUS = {"rejected": "退回", "superseded": "已被替代", "unmatched": "未�
 def remark(meta: dict) -> str:
     """备注: what an archivist must know of the 件 (status of a submission, parts without rendition)."""
     out = []
+    letter = meta.get("letter") or {}
+    if letter:
+        out.append(f"去文：{letter.get('kind')}，主送{letter.get('unit')}（{letter.get('to')}）")
     sub = meta.get("submission") or {}
     if sub.get("status") in STATUS:
         out.append(STATUS[sub["status"]])

@@ -5,7 +5,7 @@ is what goes into the bag, taken from the plan before any work is done (:func:`c
 descriptive metadata (档号, 题名, 责任者, 日期 …), the sha256 of each of its files and of the PDF its
 rendition is made from, its intake status and problems; every stage report; the arrangement
 (``archive.yaml``). Each 件 is identified across versions by what it is — the notice, the 推荐清单, the
-summary report, or a submitted file by its inbox and path — so that a 件 whose 档号 moved (a file added
+summary report, a submitted file by its inbox and path, a letter sent by its Message-ID — so that a 件 whose 档号 moved (a file added
 before it) is told apart from one whose content changed.
 
 The content is written into ``seal.json`` (``content``: digest and one entry per 件), and a new version
@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import index as archive_index
-from .records import Record, YearPlan
+from .records import DEFAULTED_TYPES, Record, YearPlan
 
 FORMAT = 1            # bumped when what the content covers changes (then every year seals anew once)
 
@@ -33,7 +33,10 @@ def _sha256(path: Path) -> str:
 
 
 def identity(rec: Record) -> str:
-    """What a 件 is, independent of its 档号: its type, or for a submission its inbox and file."""
+    """What a 件 is, independent of its 档号: its type, for a submission its inbox and file, for a letter sent
+    (去文) its Message-ID."""
+    if rec.type == "letter" and rec.letter:
+        return f"letter:{rec.letter.get('message_id')}"
     if rec.type != "submission" or not rec.submission:
         return rec.type
     return f"submission:{rec.submission.get('kind')}:{rec.submission.get('file')}"
@@ -51,13 +54,16 @@ def record_content(rec: Record) -> dict:
     metadata, each file's bytes, the PDF its rendition is made from, its intake entry."""
     files = [{"role": m.role, "path": _unnumbered(m.path), "name": m.name,
               "sha256": m.sha256 or (_sha256(m.source) if m.source.is_file() else None)} for m in rec.members]
-    return {"type": rec.type, "title": rec.title, "creators": rec.creators,
+    out = {"type": rec.type, "title": rec.title, "creators": rec.creators,
             "date": rec.date, "doc_number": rec.doc_number, "disclosure": rec.disclosure,
             "retention": rec.retention, "organization": asdict(rec.organization), "files": files,
             "rendition_path": _unnumbered(rec.rendition_path),
             "rendition_source": _sha256(rec.rendition_source) if rec.rendition_source
             and rec.rendition_source.is_file() else None,
             "submission": rec.submission, "notes": rec.notes}
+    if rec.letter is not None:
+        out["letter"] = rec.letter
+    return out
 
 
 def _digest(value) -> str:
@@ -71,9 +77,22 @@ def content(plan: YearPlan) -> dict:
     for rec in plan.records:
         items[identity(rec)] = {"档号": rec.code, "题名": rec.title, "digest": _digest(record_content(rec))}
     reports = {path: _sha256(source) for source, path in plan.reports}
-    config = asdict(plan.config)
+    config = _arrangement(plan)
     return {"format": FORMAT, "digest": _digest({"items": items, "reports": reports, "config": config}),
             "items": items, "reports": reports}
+
+
+def _arrangement(plan: YearPlan) -> dict:
+    """The configuration as the content covers it: the arrangement of a record type the year has no 件 of
+    (the letters', before any was sent) changes nothing that is sealed, so it is left out — a year sealed
+    before letters were archived is still current when no letter was sent."""
+    config = asdict(plan.config)
+    present = {rec.type for rec in plan.records}
+    for t in DEFAULTED_TYPES:
+        if t not in present:
+            for part in ("retention", "organizations", "classification", "document_types"):
+                (config.get(part) or {}).pop(t, None)
+    return config
 
 
 def latest(year_dir: Path) -> tuple[str | None, dict | None]:

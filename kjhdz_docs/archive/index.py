@@ -73,7 +73,7 @@ def index_entry(record: dict, *, year: int, version: str, latest: bool, bag_rel:
         "责任者": record.get("责任者", []), "日期": record.get("日期", ""), "保管期限": record["保管期限"],
         "页数": record.get("页数"), "公开属性": record.get("公开属性", ""), "密级": record.get("密级", ""),
         "序号": record.get("序号"), "报送单位": record.get("报送单位"),
-        "status": sub.get("status"), "unit": sub.get("unit"),
+        "status": sub.get("status"), "unit": sub.get("unit") or (record.get("letter") or {}).get("unit"),
         "bag": bag_rel,
         "pdf": f"{bag_rel}/{rendition['path']}" if rendition else None,
         "pdf_sha256": rendition["sha256"] if rendition else None,

@@ -1,12 +1,13 @@
 """The year's records (件) and their 档号 (DA/T 22-2015), from what the build stages wrote.
 
 Every document of the year is one 件: the notice (with its blank forms), the 推荐清单, the summary
-report, and every submitted workbook, accepted or not. A companion file a unit sent along (stamped
+report, every submitted workbook, accepted or not, and every letter sent to a unit (去文, from the receipt
+register: :mod:`.correspondence`). A companion file a unit sent along (stamped
 scan, its own report) belongs to the 件 of the workbook the intake attached it to; a file attached to
 nothing (an unmatched scan, a WPS file, a zip) is a 件 of its own, archived as-is without rendition.
 
 Order (序号 of the 归档文件目录): notice, recommendations, summary, then the submissions — 推荐表 inbox
-before 统计表 inbox, each in roster order, then by file name. The 件号 (DA/T 22-2015) is the order number
+before 统计表 inbox, each in roster order, then by file name —, then the letters sent, in the order sent. The 件号 (DA/T 22-2015) is the order number
 within the lowest class of the scheme, 年度-保管期限-机构(问题): it runs from 1 in every class, gap-free and
 the same on every rebuild of the same content (``Z109-WS·2024-Y-KJB-0001…0003``,
 ``Z109-WS·2024-D30-DWB-0001…``).
@@ -29,10 +30,14 @@ from ..manifest import MANIFEST, read_manifest
 from ..paths import build_dir, data_dir
 
 STAGES = ("notice", "recommendations", "summary")
-RECORD_TYPES = ("notice", "recommendations", "summary", "submission")
+RECORD_TYPES = ("notice", "recommendations", "summary", "submission", "letter")
+# a type archive.yaml may leave out: (保管期限 taken from, 机构(问题) taken from) — a 去文 is kept as long as the
+# submissions it answers, under the ministry's own 机构(问题)
+DEFAULTED_TYPES = {"letter": ("submission", "notice")}
 RETENTIONS = {"Y": "永久", "D30": "30年", "D10": "10年"}
 CLASSIFICATIONS = ("非涉密", "秘密", "机密", "绝密")     # 密级 (DA/T 46-2009)
-DOCUMENT_TYPES = {"notice": "通知", "recommendations": "清单", "summary": "报告", "submission": "报表"}   # 文种
+DOCUMENT_TYPES = {"notice": "通知", "recommendations": "清单", "summary": "报告", "submission": "报表",
+                  "letter": "函"}   # 文种
 DOC_NUMBER_PREFIX = re.compile(r"^(?P<prefix>[^〔\[(（]+)[〔\[(（]")   # 国科发才〔2024〕31号 -> 国科发才
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 # the inbox each stage reads, in 件号 order
@@ -127,13 +132,22 @@ def load_config(year: int, path: Path | None = None) -> ArchiveConfig:
             problems.append(f"{key}: a non-empty text is required")
     if isinstance(raw.get("fonds"), str) and not re.fullmatch(r"[A-Za-z0-9]{1,8}", raw["fonds"]):
         problems.append(f"fonds: {raw['fonds']!r} is not a 全宗号 (letters and digits, e.g. Z109)")
-    retention = raw.get("retention") or {}
-    orgs = raw.get("organizations") or {}
+    retention = dict(raw.get("retention") or {})
+    orgs = dict(raw.get("organizations") or {})
+    inherited = set()                    # a left-out type's settings, taken from another's (reported there)
+    for t, (keep_as, org_of) in DEFAULTED_TYPES.items():
+        if t not in retention:
+            retention[t] = retention.get(keep_as)
+            inherited.add(f"retention.{t}")
+        if t not in orgs:
+            orgs[t] = orgs.get(org_of)
+            inherited.add(f"organizations.{t}")
     for t in RECORD_TYPES:
-        if retention.get(t) not in RETENTIONS:
+        if retention.get(t) not in RETENTIONS and f"retention.{t}" not in inherited:
             problems.append(f"retention.{t}: {retention.get(t)!r} is not one of {', '.join(RETENTIONS)}")
         org = orgs.get(t)
-        if not isinstance(org, dict) or not re.fullmatch(r"[A-Za-z0-9]{1,8}", str(org.get("code", ""))):
+        if (not isinstance(org, dict) or not re.fullmatch(r"[A-Za-z0-9]{1,8}", str(org.get("code", "")))) \
+                and f"organizations.{t}" not in inherited:
             problems.append(f"organizations.{t}: needs a code (letters/digits) and a name")
     classification = raw.get("classification") or {}
     if not isinstance(classification, dict):
@@ -235,6 +249,7 @@ class Record:
     rendition_source: Path | None = None      # the unstamped PDF to stamp (None: no rendition)
     rendition_path: str | None = None         # where the stamped PDF goes in the bag
     submission: dict | None = None            # the intake report entry (file, unit, status, problems …)
+    letter: dict | None = None                # a 去文: the register's entry (kind, unit, To, Message-ID, sent …)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -420,7 +435,24 @@ def plan_year(year: int, config: ArchiveConfig | None = None) -> YearPlan:
                 _submission_record(new_record, year, intake, sub)
                 continue
             owner.members.append(_submission_member("companion", intake, sub))
+    _letter_records(new_record, year)
     return YearPlan(year=year, config=config, records=records, stages=folders, reports=reports, intakes=intakes)
+
+
+def _letter_records(new_record, year: int) -> None:
+    """One 件 per letter the register records as sent (:mod:`.correspondence`), in the order sent."""
+    from .correspondence import ROLE_PREFIX, letter_fields, sent_letters
+
+    year_dir = data_dir(year)
+    for letter in sent_letters(year, year_dir):
+        fields = letter_fields(letter)
+        rec = new_record("letter", title=letter.title, creators=[letter.organ], date=letter.date, doc_number="",
+                         disclosure="不公开")
+        rec.letter = fields
+        rec.members.append(Member("original", letter.eml, f"{rec.folder}/{bag_name(ROLE_PREFIX + letter.eml.name)}",
+                                  letter.eml.name, sha256=fields["sha256"]))
+        rec.rendition_source = letter.pdf
+        rec.rendition_path = f"{rec.folder}/{bag_name(letter.pdf.name)}"
 
 
 def _own_record(sub: dict) -> bool:

@@ -38,7 +38,7 @@ from . import changes
 from . import index as archive_index
 from . import sign
 from .lock import archive_lock
-from .records import RETENTIONS, Member, Record, YearPlan, plan_year
+from .records import RECORD_TYPES, RETENTIONS, Member, Record, YearPlan, plan_year
 from .stamp import MM, StampCells, stamp_pdf
 
 log = logging.getLogger(__name__)
@@ -199,6 +199,16 @@ def stamp_rendition(plan: YearPlan, rec: Record, r, staging: Path, *, pages: int
             {"placed": False, "reason": "第1页顶部没有空白处（45×16 mm），归档章信息仅写入元数据"})
 
 
+def letter_events(rec: Record, today: str) -> list[dict]:
+    """The 业务 events of a letter sent (去文): 发文, when the mail server accepted it and to whom (the receipt
+    register), then 接收 into the archive from ``data/<year>/sent/``."""
+    x = rec.letter or {}
+    return [{"行为": "发文", "时间": x.get("sent"), "收件人": x.get("to"), "Message-ID": x.get("message_id"),
+             "描述": f"{x.get('kind')}以电子邮件发出（去文登记 register.json letters）"},
+            {"行为": "接收", "时间": today, "描述": "归档时自去文目录复制（data/<年度>/sent/），逐字节与去文登记的 sha256 核对，"
+                                             "版式文件与邮件所附 PDF 逐字节一致"}]
+
+
 def receipt_event(rec: Record, today: str) -> dict:
     """The 业务 event 接收: for a submission, when and from whom the receipt register says it came."""
     sub = rec.submission or {}
@@ -239,11 +249,15 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
             r.pages = len(pdf.pages)
     pages = sum(r.pages for r in made) if made else None
     composition = "组合文件" if len(rec.members) > 1 else "单件"
-    events = [{**receipt_event(rec, today), "机构人员": who}]
+    events = [{**e, "机构人员": who} for e in (letter_events(rec, today) if rec.type == "letter"
+                                              else [receipt_event(rec, today)])]
     for r in made:
         how = {"构建": "构建时由 LibreOffice 转换为 PDF/A-2b", "LibreOffice": "LibreOffice 转换为 PDF/A-2b",
                "OCRmyPDF": "OCRmyPDF 转换为 PDF/A-2b，Tesseract chi_sim 文字识别"}[r.method]
-        events.append({"行为": "转换", "时间": today, "机构人员": who, "描述": f"{r.of.name}：{how}"})
+        what = f"{r.of.name}：{how}"
+        if rec.type == "letter":       # the letter's PDF was made when it was written, and sent as it is
+            what = f"{Path(r.path).name}：生成函件时由 LibreOffice 转换为 PDF/A-2b，作为 {r.of.name} 的附件发出"
+        events.append({"行为": "转换", "时间": today, "机构人员": who, "描述": what})
     if made:
         events.append({"行为": "著录", "时间": today, "机构人员": who,
                        "描述": "XMP 与文档信息写入档号及 DA/T 46 元数据，加盖归档章"})
@@ -279,6 +293,11 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
         if m.role in ("attachment", "companion"):
             relations.append({"关系类型": "附件" if m.role == "attachment" else "随附材料", "源": rec.original.path,
                               "目标": m.path, "描述": "同一件的附件" if m.role == "attachment" else "报送单位随表报送"})
+    if rec.letter is not None:
+        relations.append({"关系类型": "去文", "源": rec.original.path, "目标": main_path(renditions),
+                          "描述": f"发出的邮件原件（按发送时原样保存的 .eml，Message-ID {rec.letter.get('message_id')}，"
+                                  f"收件人 {rec.letter.get('to')}）；版式文件即其所附函件 PDF（sha256 "
+                                  f"{rec.letter.get('pdf_sha256')}）加盖归档章"})
     main = next((r for r in renditions if r.role == "rendition"), None)
     first_stamp = stamps.get(main.path) if main is not None and main.path in stamps else None
     return {
@@ -297,7 +316,12 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
                       "reason": main.reason if main is not None and main.source is None else None},
         "normalization": {"missing": missing},
         "submission": rec.submission, "version": version, "supersedes": supersedes,
+        **({"letter": rec.letter, "主送": [rec.letter.get("unit")]} if rec.letter is not None else {}),
     }
+
+
+def main_path(renditions: list) -> str | None:
+    return next((r.path for r in renditions if r.role == "rendition"), None)
 
 
 def portable(value, replacements: list[tuple[str, str]]):
@@ -382,7 +406,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         "config": asdict(cfg), "records": len(plan.records),
         "date_range": [f"{plan.year}-01-01", f"{plan.year}-12-31"],
         "records_by_type": {t: sum(1 for r in plan.records if r.type == t)
-                            for t in ("notice", "recommendations", "summary", "submission")},
+                            for t in RECORD_TYPES},
         "classes": {k: sum(1 for r in plan.records if r.class_key == k)
                     for k in dict.fromkeys(r.class_key for r in plan.records)},
         "submitted_files": {i.kind: len(i.submissions) for i in plan.intakes},
@@ -440,7 +464,8 @@ def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
         "Source-Organization": cfg.source_organization,
         "External-Identifier": f"{cfg.fonds}-{cfg.category}·{plan.year}-{report['version']}",
         "External-Description": (f"{plan.year}年全国科技活动周文件归档包：通知、推荐清单、汇总报告及各单位报送材料，"
-                                 f"共{report['records']}件（报送材料{c['submission']}件）；"
+                                 f"共{report['records']}件（报送材料{c['submission']}件"
+                                 + (f"，函件（去文）{c['letter']}件" if c.get("letter") else "") + "）；"
                                  "档号、DA/T 46 元数据见 data/metadata/，版式文件为 PDF/A-2b；归档文件目录见 "
                                  f"{report['catalogue']['pdf']}，四性检测报告见 {IN_BAG_REPORT}"),
         "Bag-Group-Identifier": f"{cfg.fonds}-{cfg.category}·{plan.year}",
@@ -535,9 +560,9 @@ def _print_changes(report: dict) -> None:
 def _closing_table(plan: YearPlan, report: dict, final: Path) -> None:
     c = report["records_by_type"]
     title = f"{plan.year} → {final}" + (f"（替代 {report['supersedes']}）" if report["supersedes"] else "")
-    console.table(title, ["件", "通知", "推荐清单", "汇总报告", "报送材料", "退回", "无版式文件", "未盖章"],
+    console.table(title, ["件", "通知", "推荐清单", "汇总报告", "报送材料", "函件（去文）", "退回", "无版式文件", "未盖章"],
                   [(report["records"], c["notice"], c["recommendations"], c["summary"], c["submission"],
-                    len(report["rejected"]), len(report["renditions_missing"]), len(report["stamps_not_placed"]))])
+                    c.get("letter", 0), len(report["rejected"]), len(report["renditions_missing"]), len(report["stamps_not_placed"]))])
     first, last = plan.records[0].code, plan.records[-1].code
     console.say(f"档号 {first} … {last}")
     for miss in report["renditions_missing"]:

@@ -256,12 +256,16 @@ def _check_values(c: Checks, rel: str, r: dict, config: ArchiveConfig | None, se
         if year != seal.get("year"):
             wrong.append(f"年度 {year!r} is not the sealed year {seal.get('year')}")
         if rng and not rng[0] <= date <= rng[1]:
-            basis = (r.get("submission") or {}).get("date_basis") or ""
+            basis = (r.get("submission") or r.get("letter") or {}).get("date_basis") or ""
             message = f"日期 {date} is outside the 年度 {year} ({rng[0]} … {rng[1]})"
             if basis.startswith("文件修改时间"):
                 # the intake had no receipt register: the date is a file's mtime, flagged, not claimed
                 c.warn("values", rel, f"{message}: it is the file's modification time (no receipt register for "
                                       "this inbox) — receive the submissions (invoke receive) and seal again")
+            elif basis.startswith("发送时间"):
+                # a letter sent after the year's end about the year's season: archived with the year
+                c.warn("values", rel, f"{message}: it is the day the letter was sent (the register's 去文), archived "
+                                      "with the year whose season it concerns")
             elif basis.startswith("登记时间"):
                 # a file put into the inbox by hand: the date is when it was registered, said as such
                 c.warn("values", rel, f"{message}: it is the day the file was registered (put into the inbox "
@@ -591,6 +595,8 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, trusted: 
                 c.fail("macros", f["path"], "contains macros")
         elif suffix in OOXML_PARTS or suffix in (".xls", ".doc"):
             c.ok("macros")
+    if r.get("type") == "letter":
+        _check_letter(c, bag, rel, r)
     for miss in (r.get("normalization") or {}).get("missing") or []:
         c.warn("normalized", miss.get("文件", rel), f"{miss.get('原因')} ({rel})")
     if r.get("type") == "submission":
@@ -601,6 +607,34 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, trusted: 
                 c.fail("normalized", f["path"], f"no PDF/A rendition and no reason recorded ({rel})")
             elif f["role"] in ("submission", "companion") and f["path"] in rendered:
                 c.ok("normalized")
+
+
+def _check_letter(c: Checks, bag: Path, rel: str, r: dict) -> None:
+    """A 去文: its message is the one the register recorded (sha256) and carries the PDF its 版式文件 was made
+    from (the attachment's sha256 is the record's ``pdf_sha256``)."""
+    import hashlib
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    letter = r.get("letter") or {}
+    original = next((f for f in r.get("files") or [] if f.get("role") == "original"), None)
+    if original is None or not (bag / original["path"]).is_file():
+        return                                           # reported by the content and fixity checks
+    path = bag / original["path"]
+    data = path.read_bytes()
+    wrong = []
+    if hashlib.sha256(data).hexdigest() != letter.get("sha256"):
+        wrong.append("the message is not the one the register recorded as sent (sha256)")
+    attached = [hashlib.sha256(p.get_content()).hexdigest()
+                for p in message_from_bytes(data, policy=default_policy).iter_attachments()
+                if p.get_content_type() == "application/pdf"]
+    if attached != [letter.get("pdf_sha256")]:
+        wrong.append(f"the message's PDF attachment {attached} is not the letter {letter.get('pdf_sha256')} the "
+                     "版式文件 was made from")
+    if wrong:
+        c.fail("fixity", original["path"], "; ".join(wrong) + f" ({rel})")
+    else:
+        c.ok("fixity")
 
 
 def _check_pdf(c: Checks, path: Path, f: dict, r: dict, *, as_submitted: bool, record_rel: str,
