@@ -123,7 +123,8 @@ def main() -> int:
                                      .read_text(encoding="utf-8"))["totals"][indicator]
                     seal = json.loads((bag / "data" / "reports" / "seal.json").read_text(encoding="utf-8"))
                     named = [c["题名"] for c in seal["changes"]["added"]]
-                    ok = got == expected and any(path.name in t for t in named)
+                    ok = got == expected and [c["件"] for c in seal["changes"]["added"]] == \
+                        [f"submission:statistics:{path.name}"]
                     print(f"            {unit} {indicator}: total {got} (expected {expected}); "
                           f"seal.json added: {named}")
                 checks["correction seals one version with the corrected total"] = ok

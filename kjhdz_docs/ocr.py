@@ -14,6 +14,7 @@ project's environment (it runs as a program, never imported).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -58,6 +59,7 @@ def available() -> bool:
     return bool(shutil.which("tesseract"))
 
 
+@functools.lru_cache(maxsize=1)
 def version() -> str:
     """``ocrmypdf x.y; tesseract x.y``: for the 业务 events and the seal report."""
     parts = []

@@ -1,6 +1,7 @@
 """``invoke build-all``: the whole yearly cycle in order.
 
-notice → recommendations → summary → archive → verify → browse (a sample year's committed mail,
+notice → recommendations → summary → archive → verify (of the version this run sealed; nothing when the year
+was unchanged — ``invoke verify`` checks every version) → browse (a sample year's committed mail,
 ``data/<year>/mail/sample.mbox``, is received first). A hard error (typed
 :class:`~kjhdz_docs.errors.KjhdzError`) stops the run where it happened; a rejected submitted file
 does not: it is the intake's finding, sealed with its reason, and the run ends with exit code 0 after
@@ -28,11 +29,27 @@ def build_all(year: int) -> int:
     from .recommendations import build_recommendations
     from .summary import build_summary
 
+    sealed: list[str] = []
+
+    def archive_step() -> int:
+        before = _versions(year)
+        done = seal_year(year)
+        sealed.extend(v for v in _versions(year) if v not in before)
+        return done
+
+    def verify_step() -> int:
+        if sealed:
+            return verify(year, versions=sealed)
+        current = (_versions(year) or ["—"])[-1]
+        console.err.print(f"{year}: verify: nothing was sealed in this run ({current} had its 四性检测 when it was "
+                          f"sealed); invoke verify --year {year} checks every version again", highlight=False)
+        return 0
+
     steps = [("notice", lambda: build_notice(year)),
              ("recommendations", lambda: build_recommendations(year)),
              ("summary", lambda: build_summary(year)),
-             ("archive", lambda: seal_year(year)),
-             ("verify", lambda: verify(year)),
+             ("archive", archive_step),
+             ("verify", verify_step),
              ("browse", lambda: browse())]
     steps[2:2] = previous_year_steps(year)
     if sample_mbox(year) is not None:       # the sample year arrives as mail: receive it before the intake
@@ -56,6 +73,14 @@ def build_all(year: int) -> int:
     if rejected:
         rejected_files(year)
     return int(ExitCode.OK)
+
+
+def _versions(year: int) -> list[str]:
+    from .archive.index import versions
+    from .paths import archive_root
+
+    folder = archive_root() / str(year)
+    return [v.name for v in versions(folder)] if folder.is_dir() else []
 
 
 # --- the year before and the closing lines (sample-year support) ----------------------------------------

@@ -3,13 +3,15 @@ by the browse page.
 
 What is indexed for each 件 of the latest version of every year: the text of every PDF of the 件 (the
 stamped renditions — built documents, submitted workbooks, normalized scans with their OCR text layer —
-and submitted PDFs), by poppler's ``pdftotext -raw`` (content-stream order, which keeps the lines of a
-table cell together: measured on the sample year, an activity name is in the raw text of its PDFs 92.9 % of
-the time, in the default layout order 50.9 %, which interleaves neighbouring cells' lines); and the cell text of the submitted workbook (python-calamine,
+and submitted PDFs), by PDFium in content-stream order (which keeps the lines of a table cell together:
+measured on the sample year with poppler, an activity name is in the content-order text of its PDFs 92.9 % of
+the time, in the layout order 50.9 %, which interleaves neighbouring cells' lines; PDFium's text equals
+``pdftotext -raw``'s on 123 of the sample year's 131 sealed PDFs and holds it on the other 8, where it also
+keeps the text LibreOffice clipped at a cell's edge, at a fifteenth of the time); and the cell text of the submitted workbook (python-calamine,
 through the intake's own safety checks), the cells the rendition's text does not already hold.
 
 **Chinese segmentation: characters.** Text and query are normalized alike (NFKC; whitespace dropped next
-to a CJK character, since ``pdftotext`` breaks a table cell's text into lines and spaces out 2024 年; other
+to a CJK character, since the extracted text breaks a table cell's text into lines and spaces out 2024 年; other
 runs of whitespace become one space) and a query word matches where its characters occur in sequence, i.e.
 a character n-gram of the word's own length. Measured on the sample year (benchmarks/bench_sign_search.py,
 figures in benchmarks/README.md): the 170 activity names of the submitted 推荐表 found the 推荐清单 and the
@@ -32,10 +34,7 @@ import logging
 import math
 import os
 import re
-import shutil
-import subprocess
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import console
@@ -45,9 +44,7 @@ log = logging.getLogger(__name__)
 SEARCH_DIR = "search"
 CACHE_DIR = "cache"
 JS_GLOBAL = "KJHDZ_FULLTEXT"
-PDFTOTEXT_TIMEOUT = 60
-PDFTOTEXT_MODE = "-raw"     # content-stream order: a table cell's lines stay together (measured: see module doc)
-EXTRACTOR = f"pdftotext {PDFTOTEXT_MODE}; cells; normalize 1"   # a cache made otherwise is made again
+EXTRACTOR = "pdfium text range; cells; normalize 1"   # a cache made otherwise is made again
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 SNIPPET_BEFORE, SNIPPET_AFTER = 30, 60
 CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
@@ -71,19 +68,28 @@ def query_words(text: str) -> list[str]:
 
 # --- extraction -----------------------------------------------------------------------------------
 def pdf_text(path: Path) -> str:
-    """The text of a PDF (pdftotext, reading order); "" when it has none or cannot be read."""
-    exe = shutil.which("pdftotext")
-    if exe is None:
-        from ..errors import MissingDependencyError
-        raise MissingDependencyError("pdftotext (poppler-utils) is not installed: the full-text index needs it",
-                                     hint="apt-get install poppler-utils (scripts/quickstart.sh setup does)")
+    """The text of a PDF in content-stream order (PDFium), normalized; "" when it has none or cannot be read."""
+    import pypdfium2 as pdfium
+
     try:
-        done = subprocess.run([exe, "-q", PDFTOTEXT_MODE, "-enc", "UTF-8", "-eol", "unix", str(path), "-"], capture_output=True,
-                              timeout=PDFTOTEXT_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        log.warning("%s: no text extracted (pdftotext took more than %d s)", path, PDFTOTEXT_TIMEOUT)
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as exc:
+        log.warning("%s: no text extracted (%s)", path, exc)
         return ""
-    return normalize(done.stdout.decode("utf-8", "replace")) if done.returncode == 0 else ""
+    parts = []
+    try:
+        for page in pdf:
+            text = page.get_textpage()
+            try:
+                parts.append(text.get_text_range())
+            finally:
+                text.close()
+                page.close()
+    except pdfium.PdfiumError as exc:
+        log.warning("%s: text extracted from the first %d page(s) only (%s)", path, len(parts), exc)
+    finally:
+        pdf.close()
+    return normalize("\n".join(parts))
 
 
 def workbook_cells(path: Path) -> list[str]:
@@ -180,9 +186,8 @@ def year_documents(root: Path, entries: list[dict]) -> list[dict]:
                 todo[f["sha256"]] = root / f["path"]
     if todo:
         with console.status(f"full-text index: extracting the text of {len(todo)} file(s) of {year}/{version}"):
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                for sha, got in zip(todo, pool.map(_extract, todo.values())):
-                    cache[sha] = got
+            for sha, path in todo.items():          # one at a time: PDFium is not thread-safe
+                cache[sha] = _extract(path)
         _write_atomic(cache_file, json.dumps({"_extractor": EXTRACTOR, **cache}, ensure_ascii=False, sort_keys=True))
     return [document(e, cache) for e in sorted(entries, key=lambda e: e.get("序号") or e["件号"])]
 

@@ -9,8 +9,9 @@ format, next to the original, which stays byte-identical.
   its 数字化属性 (resolution, colour, device when the file names one) are read from the file itself;
 - anything else (a .txt, .zip, .ofd …): no rendition; the record says why and verify warns.
 
-Every rendition is made once per distinct content: :class:`RenditionCache` is the hook a content-addressed
-cache plugs into (key: sha256 of the part + the method and its options).
+Every rendition is made once per distinct content: LibreOffice's through the converter's cache, OCRmyPDF's
+through :mod:`kjhdz_docs.cache` (kind ``ocr``; key: the scan's bytes, the resolution given, OCRmyPDF's and
+Tesseract's versions, the languages and this module's code).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol
 
 from .. import console
 from ..errors import ConversionError
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 DOCUMENT_SUFFIXES = {".docx", ".doc", ".wps", ".odt", ".rtf"}
 A4_WIDTH_IN = 210 / 25.4
 UNSAFE = "未转换：文件未通过安全检查（{rule}：{message}），按原样归档"
-
-
-class RenditionCache(Protocol):
-    """Where a rendition already made for the same bytes is found again (``key`` -> PDF path or None)."""
-
-    def get(self, key: str) -> Path | None: ...
-
-    def put(self, key: str, path: Path) -> None: ...
 
 
 @dataclass
@@ -105,8 +97,7 @@ def _staged(staging: Path, m: Member) -> Path:
     return staging / m.path[len("data/"):]
 
 
-def make_renditions(plan: YearPlan, staging: Path, work: Path, *, cache: RenditionCache | None = None
-                    ) -> list[Rendition]:
+def make_renditions(plan: YearPlan, staging: Path, work: Path) -> list[Rendition]:
     """Make every planned rendition into ``work`` (unstamped); failures become reasons."""
     from .. import converter
     from ..intake.safety import UnsafeFile, check_file
@@ -148,13 +139,12 @@ def make_renditions(plan: YearPlan, staging: Path, work: Path, *, cache: Renditi
             else:
                 r.reason = "未转换：LibreOffice 未能打开该文件生成 PDF/A，按原样归档"
     if scans:
-        _ocr_all(scans, staging, work, cache)
+        _ocr_all(scans, staging, work)
     return renditions
 
 
-def _ocr_all(scans: list[Rendition], staging: Path, work: Path, cache: RenditionCache | None) -> None:
-    from .. import ocr
-    from .seal import sha256_of
+def _ocr_all(scans: list[Rendition], staging: Path, work: Path) -> None:
+    from .. import cache, ocr
 
     done: dict[str, Path] = {}                       # one OCR per distinct content within the run
     for n, r in enumerate(console.progress(scans, "OCR of the scans (PDF/A-2b, chi_sim)")):
@@ -163,21 +153,23 @@ def _ocr_all(scans: list[Rendition], staging: Path, work: Path, cache: Rendition
         dpi = None
         if staged.suffix.lower() != ".pdf" and not r.digitization.get("dpi"):
             dpi = r.digitization["layout_dpi"]
-        sha = sha256_of(staged)
-        key = f"ocrmypdf:pdfa-2:{ocr.LANGUAGES}:skip-text:dpi={dpi}:{sha}"
+        key = (cache.Key("ocr").file("scan", staged).add("dpi", dpi).add("languages", ocr.LANGUAGES)
+               .add("tools", ocr.version()).add("code", cache.file_sha256(Path(ocr.__file__))).hexdigest())
         target = work / f"ocr-{n:04d}.pdf"
-        found = done.get(key) or (cache.get(key) if cache else None)
-        if found and Path(found).is_file():
-            shutil.copyfile(found, target)
+        if key in done:
+            shutil.copyfile(done[key], target)
             r.source = target
+            continue
+        hit = cache.get("ocr", key)
+        if hit is not None and "pdf" in hit.files:
+            r.source = done[key] = cache.restore(hit, "pdf", target)
             continue
         result = ocr.to_pdfa(staged, target, image_dpi=dpi)
         if not result.ok:
             r.reason = result.reason + "；原件按原样归档"
             continue
         r.source = done[key] = target
-        if cache:
-            cache.put(key, target)
+        cache.put("ocr", key, {"pdf": target})
 
 
 # --- 数字化属性 ---------------------------------------------------------------------------------------

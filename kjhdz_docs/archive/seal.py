@@ -28,7 +28,7 @@ from pathlib import Path
 import bagit
 import pikepdf
 
-from .. import console, reproducible
+from .. import console, parallel, reproducible
 from ..errors import ConversionError, MissingInputError, VerificationError
 from ..manifest import write_json
 from ..paths import archive_root
@@ -361,8 +361,19 @@ def _copy_report(source: Path, dst: Path, replacements: list[tuple[str, str]]) -
 
 
 # --- the seal ---------------------------------------------------------------------------------------
+PARALLEL_FROM = 16          # 件 from which stamping and signing run in two processes (CPU-bound: pikepdf, pyHanko)
+
+
+def _describe_one(i: int) -> dict:
+    """:func:`describe_record` of the i-th 件 (in a forked worker: the state comes from :func:`lay_out`)."""
+    plan, per_record, staging, version, supersedes, today, key = parallel.shared()
+    rec = plan.records[i]
+    return describe_record(plan, rec, per_record.get(rec.seq, []), staging, version=version,
+                           supersedes=supersedes, today=today, key=key)
+
+
 def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str,
-            key: sign.SigningKey, extra: dict | None = None, cache=None) -> dict:
+            key: sign.SigningKey, extra: dict | None = None) -> dict:
     """Write the whole payload into ``staging`` (bag not yet made); returns the seal report. Every stamped
     PDF is signed (PAdES) before its record is written, so the record's sha256 is of the signed file
     (``extra``: further fields of seal.json, e.g. the content and changes of :mod:`.changes`)."""
@@ -377,14 +388,16 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
     work = Path(tempfile.mkdtemp(prefix="renditions-", dir=staging.parent))
     records_meta = []
     try:
-        renditions = make_renditions(plan, staging, work, cache=cache)
+        renditions = make_renditions(plan, staging, work)
         per_record: dict[int, list] = {}
         for r in renditions:
             per_record.setdefault(r.rec.seq, []).append(r)
         unstamped, failed = [], []
-        for rec in console.progress(plan.records, "stamping and describing"):
-            meta = describe_record(plan, rec, per_record.get(rec.seq, []), staging, version=version,
-                                   supersedes=supersedes, today=today, key=key)
+        state = (plan, per_record, staging, version, supersedes, today, key)
+        described = parallel.fork_map(_describe_one, range(len(plan.records)), state=state,
+                                      parallel_from=PARALLEL_FROM)
+        for rec, meta in zip(plan.records, console.progress(described, "stamping, signing and describing",
+                                                            total=len(plan.records))):
             for path, st in meta["stamps"].items():
                 if not st["placed"]:
                     unstamped.append(f"{rec.code} {path}")

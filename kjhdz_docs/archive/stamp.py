@@ -5,8 +5,8 @@
   still conforms to PDF/A-2b. DocInfo is kept in step (``update_docinfo=True``); Producer names
   both the program that made the PDF and pikepdf, which rewrote it.
 - 归档章 (DA/T 22-2015): a 45 × 16 mm box of 2 × 3 cells (全宗号 | 年度 | 件号 / 机构 | 保管期限 | 页数)
-  drawn in the first blank spot found at the top of page 1 (checked with pdfplumber: no character,
-  line, rectangle, curve or image within 1.5 mm). Its characters are vector outlines taken from a
+  drawn in the first blank spot found at the top of page 1 (checked with PDFium: no character,
+  path, shading or inked pixel of an image within 1.5 mm). Its characters are vector outlines taken from a
   CJK font with fontTools, so no font is added to the PDF.
 - :func:`inspect_pdf`: what verify needs to know of a PDF (pages, PDF/A claim, fonts embedded,
   JavaScript, encryption, embedded files, the archival fields).
@@ -82,6 +82,7 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 PdfMetadata.register_xml_namespace(NS, PREFIX)
 logging.getLogger("pikepdf").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,37 +114,44 @@ class StampResult:
 
 
 # --- where the stamp goes ---------------------------------------------------------------------------
-def _occupied(page) -> list[tuple[float, float, float, float]]:
-    """Boxes of everything drawn on the page except images (an image is judged by its pixels)."""
-    boxes = [(c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.chars]
-    for kind in ("lines", "rects", "curves"):
-        for o in getattr(page, kind):
-            boxes.append((o["x0"], o["top"], o["x1"], o["bottom"]))
-    return boxes
-
-
 RASTER_DPI = 36
 INK = 170            # a pixel darker than this (0–255 grey) is ink, not paper
 
 
-def _raster(path: Path):
-    """Page 1 rendered in grey at a low resolution (poppler's pdftoppm), or None when it cannot be."""
-    import tempfile
+def _first_page(path: Path):
+    """Page 1 as PDFium sees it: (width, height, boxes of everything drawn except images (pt, from the
+    top-left), whether it holds an image, the page rendered in grey at RASTER_DPI when it does).
 
-    from PIL import Image
+    Characters are their glyph boxes; paths and shadings their bounds, form XObjects looked into. Measured on
+    the sample year's 130 renditions: the same placements as pdfplumber's characters, lines, rectangles and
+    curves, at a sixth of the time."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
 
-    exe = shutil.which("pdftoppm")
-    if not exe:
-        return None
-    with tempfile.TemporaryDirectory(prefix="kjhdz-blank-") as tmp:
-        out = Path(tmp) / "p"
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[0]
+        width, height = page.get_size()
+        left, _, _, top = page.get_mediabox()
+        boxes, images = [], False
+        text = page.get_textpage()
         try:
-            subprocess.run([exe, "-r", str(RASTER_DPI), "-gray", "-f", "1", "-l", "1", "-singlefile", str(path),
-                            str(out)], capture_output=True, timeout=60, check=True)
-            with Image.open(out.with_suffix(".pgm")) as img:
-                return img.copy()
-        except (OSError, subprocess.SubprocessError):
-            return None
+            for i in range(text.count_chars()):
+                x0, y0, x1, y1 = text.get_charbox(i)
+                if x1 > x0 or y1 > y0:
+                    boxes.append((x0 - left, top - y1, x1 - left, top - y0))
+        finally:
+            text.close()
+        for obj in page.get_objects(max_depth=15):
+            if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
+                images = True
+            elif obj.type in (raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_SHADING):
+                x0, y0, x1, y1 = obj.get_bounds()
+                boxes.append((x0 - left, top - y1, x1 - left, top - y0))
+        raster = page.render(scale=RASTER_DPI / 72, grayscale=True).to_pil().convert("L") if images else None
+        return width, height, boxes, images, raster
+    finally:
+        pdf.close()
 
 
 def _raster_blank(img, x: float, top: float) -> bool:
@@ -158,18 +166,15 @@ def _raster_blank(img, x: float, top: float) -> bool:
 def find_blank_spot(path: Path) -> Placement | None:
     """The first blank 45 × 16 mm spot at the top of page 1: centre, then right, then left; None if none.
 
-    Text, lines, rectangles and curves are taken from the page's content (pdfplumber); where the page holds
-    images (a scan), the page is also rendered and the spot must show no ink."""
-    import pdfplumber
+    Text, paths and shadings are taken from the page's content (PDFium); where the page holds images (a
+    scan), the page is also rendered and the spot must show no ink."""
+    import pypdfium2 as pdfium
 
-    with pdfplumber.open(path) as pdf:
-        page = pdf.pages[0]
-        width, height = float(page.width), float(page.height)
-        boxes = _occupied(page)
-        has_images = bool(page.images)
-    raster = _raster(path) if has_images else None
-    if has_images and raster is None:
-        return None                          # an image page that cannot be looked at: no stamp
+    try:
+        width, height, boxes, _, raster = _first_page(path)
+    except (pdfium.PdfiumError, OSError) as exc:     # a page PDFium cannot read: no place for the stamp
+        log.warning("%s: page 1 could not be read to place the 归档章 (%s)", path, exc)
+        return None
     candidates = [("top-centre", (width - STAMP_W) / 2), ("top-right", width - STAMP_W - 12 * MM),
                   ("top-left", 12 * MM)]
     for where, x in candidates:
@@ -183,7 +188,7 @@ def find_blank_spot(path: Path) -> Placement | None:
 
 def blank_spot(path: Path) -> Placement | None:
     """:func:`find_blank_spot`, remembered in :mod:`kjhdz_docs.cache` by the PDF's bytes and this module's
-    code (reading page 1 with pdfplumber is most of a seal's time when the renditions come from the cache)."""
+    code."""
     from dataclasses import asdict
 
     from .. import cache

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import console
+from .. import console, parallel
 from ..errors import MissingInputError, VerificationError
 from ..manifest import write_json
 from ..paths import archive_root
@@ -390,6 +390,7 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
     codes = Counter(r.get("档号") for _, r in records)
     pattern = config.code_pattern(seal.get("year")) if config else None
     digits = config.item_digits if config else 4
+    facts = _pdf_facts_of(bag, records, trusted)
     for rel, r in records:
         missing = [k for k in REQUIRED if r.get(k) in (None, "", [])]
         if r.get("rendition", {}).get("status") == "ok" and not r.get("页数"):
@@ -404,7 +405,7 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             c.fail("code-unique", rel, f"档号 {r.get('档号')} is used by {codes[r.get('档号')]} records")
         else:
             c.ok("code-unique")
-        _check_files(c, bag, rel, r, digits, trusted, signatures)
+        _check_files(c, bag, rel, r, digits, facts, signatures)
 
     # 完整性: every intake-report file present and byte-identical
     for kind, report_rel in sorted((seal.get("intake_reports") or {}).items()):
@@ -468,8 +469,34 @@ def _signed_by(found: sign.SignatureCheck) -> str:
     return f"签名人 {found.signer}，签名时间 {found.signed_at or '未记录'}，证书 SHA-256 {found.fingerprint}"
 
 
-def _check_signature(c: Checks, path: Path, name: str, trusted: dict[str, str], signatures: dict) -> None:
-    found = sign.check_pdf(path, trusted)
+PARALLEL_FROM = 16      # PDFs from which they are opened and their signatures checked in two processes
+
+
+def _pdf_facts(item: tuple[str, bool]) -> tuple[dict, sign.SignatureCheck | None]:
+    """What the checks need of one PDF: :func:`.stamp.inspect_pdf`, and its signature's check when it is one
+    of the bag's signed renditions (``parallel.shared()`` is the trusted list)."""
+    path, signed = item
+    return inspect_pdf(Path(path)), sign.check_pdf(Path(path), parallel.shared()) if signed else None
+
+
+def _pdf_facts_of(bag: Path, records, trusted: dict[str, str]) -> dict[str, tuple]:
+    """:func:`_pdf_facts` of every PDF the records name (those on disk), by path; CPU-bound (pikepdf,
+    pyHanko), so in two processes for a bag of many."""
+    todo = {}
+    for _, r in records:
+        for f in r.get("files") or []:
+            path = bag / f["path"]
+            if path.suffix.lower() == ".pdf" and path.is_file():
+                todo[str(path)] = todo.get(str(path), False) or f["role"] in ("rendition", "normalized")
+    items = sorted(todo.items())
+    return dict(zip((p for p, _ in items), parallel.fork_map(_pdf_facts, items, state=trusted,
+                                                             parallel_from=PARALLEL_FROM)))
+
+
+def _check_signature(c: Checks, found: sign.SignatureCheck | None, name: str, signatures: dict) -> None:
+    if found is None:             # not on disk when the bag's PDFs were listed: its fixity check failed above
+        c.fail("pdf-signature", name, "the file was not there to be checked")
+        return
     signatures["pdfs"].append({"file": name, **found.as_dict()})
     if found.ok:
         c.ok("pdf-signature")
@@ -550,7 +577,7 @@ def _check_catalogue(c: Checks, bag: Path, seal: dict, records: list[dict]) -> N
         c.ok("catalogue")
 
 
-def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, trusted: dict[str, str],
+def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: dict[str, tuple],
                  signatures: dict) -> None:
     files = r.get("files") or []
     roles = {f.get("role") for f in files}
@@ -578,9 +605,10 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, trusted: 
         suffix = path.suffix.lower()
         as_submitted = f["role"] in ("submission", "companion")
         if suffix == ".pdf":
-            _check_pdf(c, path, f, r, as_submitted=as_submitted, record_rel=rel, by_path=by_path, want=xmp_want)
+            got, found = facts.get(str(path)) or (inspect_pdf(path), None)
+            _check_pdf(c, got, f, r, as_submitted=as_submitted, record_rel=rel, by_path=by_path, want=xmp_want)
             if f["role"] in ("rendition", "normalized"):
-                _check_signature(c, path, f["path"], trusted, signatures)
+                _check_signature(c, found, f["path"], signatures)
         elif suffix in OOXML_PARTS or suffix in WORKBOOKS or suffix in (".doc", ".wps", ".odt"):
             why = _office_problem(path)
             if why:
@@ -637,9 +665,8 @@ def _check_letter(c: Checks, bag: Path, rel: str, r: dict) -> None:
         c.ok("fixity")
 
 
-def _check_pdf(c: Checks, path: Path, f: dict, r: dict, *, as_submitted: bool, record_rel: str,
+def _check_pdf(c: Checks, got: dict, f: dict, r: dict, *, as_submitted: bool, record_rel: str,
                by_path: dict, want: dict) -> None:
-    got = inspect_pdf(path)
     name = f["path"]
     if got.get("error"):
         (c.warn if as_submitted else c.fail)("pdf-opens", name, f"does not open: {got['error']}")
@@ -720,11 +747,12 @@ def last_verify(root: Path, year: int, version: str) -> dict:
             "report": path.relative_to(root).as_posix()}
 
 
-def verify(year: int | None = None, as_json: bool = False) -> int:
-    """四性检测 of every version of ``year`` (or of every sealed year); 0 when everything passes."""
+def verify(year: int | None = None, as_json: bool = False, versions: list[str] | None = None) -> int:
+    """四性检测 of every version of ``year`` (or of every sealed year; ``versions``: only those of ``year``);
+    0 when everything passes."""
     root = archive_root()
     year_dirs = [d for d in archive_index.year_dirs(root) if year is None or d.name == str(year)]
-    bags = [b for d in year_dirs for b in archive_index.versions(d)]
+    bags = [b for d in year_dirs for b in archive_index.versions(d) if versions is None or b.name in versions]
     if not bags:
         raise MissingInputError(f"{root}: no sealed {'year' if year is None else year} to verify",
                                 hint=f"seal it first: invoke archive --year {year or 2024}")
