@@ -6,7 +6,8 @@ For each size a data folder is generated in a temp dir (roster: the 60 real unit
 样例单位; every unit sends a 统计表 and a 推荐表 of 1–5 activities) and the whole cycle is built there
 (``KJHDZ_DATA``, ``KJHDZ_BUILD`` and ``KJHDZ_ARCHIVE`` point into the temp dir). Peak memory is the largest
 sum of the resident set sizes of the whole process tree (invoke, its pool workers, every soffice), sampled
-every 50 ms with psutil. Linearity: the marginal cost per unit between sizes, and a least-squares line.
+every 50 ms with psutil (and, every 200 ms, the sum of their proportional set sizes, PSS: forked workers share
+their parent's pages, which each RSS counts again). Linearity: the marginal cost per unit between sizes, and a least-squares line.
 Each size starts with an empty cache (``KJHDZ_CACHE`` in the temp dir) and is then built again unchanged and
 once more after one corrected 统计表 (``bench_incremental.correct_one``).
 """
@@ -31,23 +32,26 @@ TARGET_UNCHANGED_S = 30.0
 TARGET_CORRECTION_S = 60.0
 
 
-def tree_rss(proc) -> tuple[int, int]:
-    """(sum, max) of the resident set sizes of ``proc`` and all its descendants, in bytes."""
+def tree_rss(proc, pss: bool = False) -> tuple[int, int, int]:
+    """(sum, max) of the resident set sizes of ``proc`` and all its descendants, in bytes, and (``pss``) the
+    sum of their proportional set sizes: forked workers share their parent's pages, which every RSS counts
+    again and PSS splits among the processes sharing them (0 when not asked)."""
     import psutil
 
-    total = largest = 0
+    total = largest = shared = 0
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0, 0
+        return 0, 0, 0
     for p in procs:
         try:
             rss = p.memory_info().rss
+            shared += p.memory_full_info().pss if pss else 0
         except psutil.Error:
             continue
         total += rss
         largest = max(largest, rss)
-    return total, largest
+    return total, largest, shared
 
 
 def build_all(data: Path, out: Path) -> dict:
@@ -57,7 +61,7 @@ def build_all(data: Path, out: Path) -> dict:
     env = dict(os.environ, KJHDZ_DATA=str(data), KJHDZ_BUILD=str(out / "build"), KJHDZ_ARCHIVE=str(out / "archive"),
                KJHDZ_CACHE=str(out / "cache"))            # the cold run starts with an empty cache
     invoke = str(Path(sys.executable).with_name("invoke"))
-    peak = {"sum": 0, "max": 0}
+    peak = {"sum": 0, "max": 0, "pss": 0}
     with timer() as t:
         proc = subprocess.Popen([invoke, "build-all", "--year", "2024", "--quiet"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -65,10 +69,13 @@ def build_all(data: Path, out: Path) -> dict:
         done = threading.Event()
 
         def sample() -> None:
+            n = 0
             while not done.is_set():
-                total, largest = tree_rss(ps)
+                total, largest, pss = tree_rss(ps, pss=n % 4 == 0)
                 peak["sum"] = max(peak["sum"], total)
                 peak["max"] = max(peak["max"], largest)
+                peak["pss"] = max(peak["pss"], pss)
+                n += 1
                 time.sleep(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -76,7 +83,7 @@ def build_all(data: Path, out: Path) -> dict:
         stdout, stderr = proc.communicate()
         done.set()
         sampler.join()
-    return {"seconds": t(), "rc": proc.returncode, "peak_rss_mb": peak["sum"] / 2**20,
+    return {"seconds": t(), "rc": proc.returncode, "peak_rss_mb": peak["sum"] / 2**20, "peak_pss_mb": peak["pss"] / 2**20,
             "largest_process_mb": peak["max"] / 2**20, "stderr": stderr[-2000:]}
 
 
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = r["rc"] in (0, 1)      # 1: some submitted file rejected (never the case for generated years)
         failed |= not ok
         print(f"  {n:5d} units: build-all {r['seconds']:7.1f} s (exit {r['rc']})  "
-              f"{1000 * r['seconds'] / n:7.1f} ms/unit  peak RSS {r['peak_rss_mb']:6.0f} MB "
+              f"{1000 * r['seconds'] / n:7.1f} ms/unit  peak RSS {r['peak_rss_mb']:6.0f} MB, PSS {r['peak_pss_mb']:6.0f} MB "
               f"(largest process {r['largest_process_mb']:.0f} MB)" + ("" if listed else "  [no 推荐清单 PDF]"),
               flush=True)
         if "unchanged" in r:
@@ -156,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"(marginal {1000 * marginal[0]:.1f} → {1000 * marginal[-1]:.1f} ms/unit)")
     print("  " + "; ".join(checks))
     emit("scale", {"sizes": [{"units": n, "seconds": round(r["seconds"], 2), "rc": r["rc"],
-                              "peak_rss_mb": round(r["peak_rss_mb"], 1),
+                              "peak_rss_mb": round(r["peak_rss_mb"], 1), "peak_pss_mb": round(r["peak_pss_mb"], 1),
                               "unchanged_s": round(r["unchanged"]["seconds"], 2) if "unchanged" in r else None,
                               "correction_s": round(r["correction"]["seconds"], 2) if "correction" in r else None,
                               "largest_process_mb": round(r["largest_process_mb"], 1)} for n, r in rows],

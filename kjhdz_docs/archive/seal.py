@@ -462,7 +462,7 @@ def check_staged(staging: Path, *, year: int, version: str) -> dict:
     from .verify import verify_bag
 
     result = verify_bag(staging, root=staging.parent.parent, index_entries=[], year=year, version=version,
-                        check_index=False)
+                        check_index=False, check_bagit=False)
     result = json.loads(json.dumps(result, ensure_ascii=False).replace(str(staging) + "/", ""))
     result["scope"] = ("封装时对新包的四性检测；本报告及随后更新的清单文件（manifest、bag-info）不在本次检测之内，"
                        "由封装后的完整 BagIt 校验及此后每次 invoke verify 覆盖")
