@@ -177,6 +177,7 @@ def test_verification_letter_sets_the_figures_side_by_side(letters):
         assert edges[col] < word["x0"] and word["x1"] < edges[col + 1], word["text"]
     for word, col in ((value, 3), (dash[0], 4), (median, 5)):                      # figures right-aligned
         assert L.mm(edges[col + 1] - word["x1"]) < 3, word["text"]
+    assert "相差20倍以上，可能有误" in text                                # the bound, said once above the table
     assert "确认" in text and "2024年6月30日前" in text
 
 

@@ -223,9 +223,14 @@ def verification(season: Season, unit: str, row: dict, letter_date: dt.date) -> 
              for n, f in enumerate(row["flags"], 1)]
     when = received_cn(row.get("received"))
     sent = f"你单位于{when}报送的" if when else "你单位报送的"
-    bound = f"与其中之一相差 {float(one_limit):g} 倍以上的列为待核实；" if one_limit is not None else ""
+    why = []
+    if any(f.get("rule") != "total-mismatch" for f in row["flags"]):
+        why.append(f"与上年数或同类单位中位数相差 {float(one_limit):g} 倍以上" if one_limit is not None else
+                   "与上年数或同类单位中位数相差过大（倍数见说明）")
+    if any(f.get("rule") == "total-mismatch" for f in row["flags"]):
+        why.append("合计数与各分项之和不等")
     before = [f"{sent}《{title}》（文件“{row['name']}”）已收到并予采用。经审核，以下 {len(flags)} 项数据"
-              f"可能有误，请予核实（表中列出今年填报数，及可比的上年数和同类单位中位数；{bound}“—”为无可比数据）："]
+              f"{'或'.join(why)}，可能有误，请予核实（“—”为无可比数据）："]
     deadline = season.deadline(row["form"])
     answer = f"将核实结果发送至{email}" if email else "报送核实结果"
     after = ["如数据无误，请复函确认（回复本邮件即可）；如有误，请修改后重新报送统计表电子版（.xlsx）及盖章扫描件。"
