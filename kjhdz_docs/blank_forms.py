@@ -49,10 +49,10 @@ def write_blank_forms(year: int, outdir: Path, *, notice=None) -> list[Path]:
     for a in notice.attachments:
         if a.form == "recommendations":
             wb = recommendation_workbook(year, notes=form_notes(year, a.form, notice))
-            out.append(save_deterministic(wb, outdir / recommendation_file_name(year)))
+            out.append(save_deterministic(wb, outdir / recommendation_file_name(year), date=notice.issue_date))
         else:
             wb = statistics_workbook(year, notes=form_notes(year, a.form, notice))
-            out.append(save_deterministic(wb, outdir / statistics_file_name(year)))
+            out.append(save_deterministic(wb, outdir / statistics_file_name(year), date=notice.issue_date))
     return out
 
 

@@ -423,8 +423,9 @@ ROTATION_HEADERS = ["日期", "星期", "推荐单位", "活动名称", "清单�
 
 
 def write_xlsx(path: Path, year: int, listed: list[Listed], excluded: list[Excluded],
-               rotation: list[RotationDay] | None) -> Path:
-    """The list as a workbook: 推荐清单, 待核实 (and 轮值主场). Every user value goes in as text-safe."""
+               rotation: list[RotationDay] | None, *, date=None) -> Path:
+    """The list as a workbook: 推荐清单, 待核实 (and 轮值主场). Every user value goes in as text-safe; ``date``:
+    the list's own date, written as the workbook's created/modified time."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -458,7 +459,7 @@ def write_xlsx(path: Path, year: int, listed: list[Listed], excluded: list[Exclu
         for i, w in enumerate(widths):
             ws.column_dimensions[chr(ord("A") + i)].width = w
         ws.freeze_panes = "A2"
-    return save_deterministic(wb, path)
+    return save_deterministic(wb, path, date=date)
 
 
 # --- the task ------------------------------------------------------------------------------------------
@@ -540,7 +541,7 @@ def publish_list(year: int, report: IntakeReport, *, out=None, as_json: bool = F
         data = list_json(year, week, listed, excluded, report, rotation)
         write_json(work / JSON, data)
         write_json(work / INTAKE_JSON, data["submissions"])
-        write_xlsx(work / XLSX, year, listed, excluded, rotation)
+        write_xlsx(work / XLSX, year, listed, excluded, rotation, date=week[0])
         with console.status("rendering the 推荐清单"):
             render_docx(TEMPLATE, docx_context(year, week, listed, excluded, rotation, order), work / DOCX,
                         date=week[0])

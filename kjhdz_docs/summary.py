@@ -377,8 +377,9 @@ def report_context(s: agg.NationalSummary, submissions: Sequence[Submission], pr
 
 # --- summary.xlsx ------------------------------------------------------------------------------------
 def write_workbook(s: agg.NationalSummary, submissions: Sequence[Submission], previous: PreviousYear | None,
-                   path: Path) -> Path:
-    """Sheets 全国汇总, 分单位, 报送情况 (numbers as numbers; text written formula-safe)."""
+                   path: Path, *, date=None) -> Path:
+    """Sheets 全国汇总, 分单位, 报送情况 (numbers as numbers; text written formula-safe); ``date``: the report's
+    own date, written as the workbook's created/modified time."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -462,7 +463,7 @@ def write_workbook(s: agg.NationalSummary, submissions: Sequence[Submission], pr
         put(intake, r, 1, name)
     for col, width in zip("ABCDEFG", (40, 22, 12, 20, 60, 30, 30)):
         intake.column_dimensions[col].width = width
-    return save_deterministic(wb, path)
+    return save_deterministic(wb, path, date=date)
 
 
 # --- the whole stage ---------------------------------------------------------------------------------
@@ -479,7 +480,7 @@ def write_outputs(year: int, report: IntakeReport, roster: Sequence, workdir: Pa
     data = summary_data(s, report.submissions, previous)
     write_json(workdir / JSON, data)
     write_json(workdir / INTAKE, intake_json if intake_json is not None else report.as_dict())
-    write_workbook(s, report.submissions, previous, workdir / XLSX)
+    write_workbook(s, report.submissions, previous, workdir / XLSX, date=cal.statistics_deadline)
     pngs = charts.draw_all(s, workdir)
     groups = {u.name: (getattr(u, "group", "") or agg.KIND_LABELS[agg.kind_name(u.kind)]) for u in roster}
     context = report_context(s, report.submissions, previous, cal, groups)

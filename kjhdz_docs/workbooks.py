@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -45,10 +47,12 @@ def save_deterministic(wb: Workbook, path: Path, *, date=None) -> Path:
     from .reproducible import document_time
 
     when = document_time(date) if date else None
+    # openpyxl writes these as UTC ("…Z") whatever their zone: give it the UTC time, without a zone
+    stamp = when.astimezone(_dt.timezone.utc).replace(tzinfo=None) if when else FIXED_TIME
     wb.properties.creator = "kjhdz-docs"
     wb.properties.lastModifiedBy = "kjhdz-docs"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = path.with_name(f".{path.name}.raw")
     wb.save(raw)

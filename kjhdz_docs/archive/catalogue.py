@@ -50,7 +50,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def write_xlsx(plan: YearPlan, records: list[dict], path: Path) -> Path:
+def write_xlsx(plan: YearPlan, records: list[dict], path: Path, *, date=None) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -95,7 +95,7 @@ def write_xlsx(plan: YearPlan, records: list[dict], path: Path) -> Path:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.freeze_panes = "A3"
     path.parent.mkdir(parents=True, exist_ok=True)
-    return save_deterministic(wb, path)
+    return save_deterministic(wb, path, date=date)
 
 
 def write_catalogue(plan: YearPlan, records: list[dict], staging: Path) -> dict:
@@ -104,9 +104,12 @@ def write_catalogue(plan: YearPlan, records: list[dict], staging: Path) -> dict:
     from .stamp import write_pdf_description
 
     folder = staging / CATALOGUE_DIR
-    xlsx = write_xlsx(plan, records, folder / f"{NAME}.xlsx")
+    from ..reproducible import today
+
+    sealed = today()                          # the catalogue is made on the day of the seal
+    xlsx = write_xlsx(plan, records, folder / f"{NAME}.xlsx", date=sealed)
     pdf = folder / f"{NAME}.pdf"
-    converter.convert_to_pdf([(xlsx, pdf)], workers=1)
+    converter.convert_to_pdf([(xlsx, pdf)], workers=1, document_date=sealed)
     cfg = plan.config
     write_pdf_description(pdf, title=f"{cfg.fonds_name}{plan.year}年度归档文件目录", creators=[cfg.fonds_name],
                           identifier=f"{cfg.fonds}-{cfg.category}·{plan.year}-{NAME}")

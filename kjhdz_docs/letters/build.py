@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .. import console, converter, fonts
+from .. import console, converter, fonts, parallel
 from ..errors import DataFileError
 from ..paths import build_dir
 from ..receive.register import write_atomic
@@ -143,33 +143,17 @@ def write_letters(year: int, *, form: str | None = None, unit: str | None = None
     return 0
 
 
-_FORKED: tuple | None = None        # (season, letters, date, work) inherited by the forked renderers
-
-
 def _render_one(i: int) -> None:
-    season, letters, letter_date, work = _FORKED
+    season, letters, letter_date, work = parallel.shared()
     letter = letters[i]
     render_letter_docx(season, letter, letter_date, work / unit_folder(letter.unit) / f"{letter.name}.docx")
 
 
 def _render_all(season: Season, letters: list[Letter], letter_date: dt.date, work: Path) -> None:
-    """Render every .docx; from 24 letters on, in two forked processes (docxtpl is CPU-bound)."""
-    global _FORKED
-    procs = min(2, os.cpu_count() or 1)
-    if len(letters) < PARALLEL_FROM or procs < 2 or not hasattr(os, "fork"):
-        for i in range(len(letters)):
-            _FORKED = (season, letters, letter_date, work)
-            _render_one(i)
-        _FORKED = None
-        return
-    from multiprocessing import get_context
-
-    _FORKED = (season, letters, letter_date, work)
-    try:
-        with get_context("fork").Pool(procs) as pool:
-            pool.map(_render_one, range(len(letters)), chunksize=max(1, len(letters) // (procs * 4)))
-    finally:
-        _FORKED = None
+    """Render every .docx; from PARALLEL_FROM letters on, in two forked processes (docxtpl is CPU-bound)."""
+    for _ in parallel.fork_map(_render_one, range(len(letters)), state=(season, letters, letter_date, work),
+                               parallel_from=PARALLEL_FROM):
+        pass
 
 
 def _render_new(season: Season, letters: list[Letter], letter_date: dt.date, root: Path) -> list[dict]:
