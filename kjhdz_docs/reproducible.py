@@ -108,17 +108,6 @@ def set_pdf_dates(pdf, when: dt.datetime | None) -> None:
             pdf.docinfo[key] = pikepdf.String(pdf_date(when))
 
 
-def first_revision(data: bytes) -> bytes:
-    """The bytes of a PDF's first revision: up to and including its first ``%%EOF`` line.
-
-    A signature (PAdES) is an incremental update appended after it; what determinism compares is this
-    unsigned first revision. A PDF written by pikepdf has a single ``%%EOF``, at its end."""
-    import re
-
-    m = re.search(rb"%%EOF(\r\n|\r|\n)?", data)
-    return data[:m.end()] if m else data
-
-
 def icc_with_time(data: bytes, when: dt.datetime | None) -> bytes:
     """An ICC profile with its header's creation time (bytes 24–35) set to ``when`` (UTC; 2000-01-01 when
     None) and its profile ID (bytes 84–99, an MD5) recomputed when it was set."""

@@ -15,19 +15,20 @@ import pikepdf
 import pytest
 
 from kjhdz_docs import reproducible
+from kjhdz_docs.archive import sign
 from tests.conftest import requires_soffice
 from tests.drills.common import ROOT, run_task
 
 
 def tree(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` → sha256; a PDF by its first (unsigned) revision
-    (:func:`kjhdz_docs.reproducible.first_revision`: a signature is an incremental update appended later)."""
+    """Every file under ``folder`` → sha256; a PDF by its revision before its signature
+    (:func:`kjhdz_docs.archive.sign.unsigned_revision`: a signature is an incremental update appended later)."""
     out = {}
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             data = p.read_bytes()
             if p.suffix.lower() == ".pdf":
-                data = reproducible.first_revision(data)
+                data = sign.unsigned_revision(data)
             out[p.relative_to(folder).as_posix()] = hashlib.sha256(data).hexdigest()
     return out
 
@@ -107,12 +108,6 @@ def test_source_date_epoch_is_the_time_of_the_run(monkeypatch):
     assert reproducible.today() == "2024-06-01"
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert reproducible.document_time(None) is None
-
-
-def test_first_revision_cuts_an_appended_update():
-    base = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-    assert reproducible.first_revision(base + b"2 0 obj\n<<>>\nendobj\n%%EOF\n") == base
-    assert reproducible.first_revision(base) == base
 
 
 def _bench():
