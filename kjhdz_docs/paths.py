@@ -30,3 +30,19 @@ def build_dir(year: int, stage: str, out: str | os.PathLike | None = None) -> Pa
 def archive_root() -> Path:
     """Root of sealed bundles (``KJHDZ_ARCHIVE`` overrides ``archive/``)."""
     return Path(os.environ.get("KJHDZ_ARCHIVE", ROOT / "archive"))
+
+
+REGISTER = "register.json"     # the receipt register of a year folder (kjhdz_docs.receive.register)
+
+
+def year_dir_of_inbox(year: int, inbox) -> Path | None:
+    """The year folder whose register covers ``inbox`` (``<year folder>/inbox/<kind>``): the year's own data
+    folder, or any folder laid out that way that already has a register; None for a folder elsewhere (then
+    no register is opened, nor its database library loaded)."""
+    inbox = Path(inbox).resolve()
+    own = data_dir(year).resolve()
+    if inbox.is_relative_to(own / "inbox"):
+        return own
+    if inbox.parent.name == "inbox" and (inbox.parent.parent / REGISTER).is_file():
+        return inbox.parent.parent
+    return None

@@ -136,8 +136,8 @@ def test_utf16_entity_declaration_refused(tmp_path):
     check_file(good)
 
 
-def test_overlapping_members_refused(tmp_path):
-    """Many directory entries pointing at the same compressed data (a non-recursive zip bomb)."""
+def _overlapping_zip(tmp_path):
+    """A real form whose central directory lists its first member 50 more times (all at the same data)."""
     import struct
 
     good = sp.write_statistics(tmp_path / "good.xlsx", "河北省", sp.sample_values("河北省"))
@@ -149,8 +149,90 @@ def test_overlapping_members_refused(tmp_path):
     copies = first * 50
     new_cd = cd + copies
     tail = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count + 50, count + 50, len(new_cd), cd_off, 0)
+    return data[:cd_off] + new_cd + tail
+
+
+def test_overlapping_members_refused(tmp_path):
+    """Many directory entries pointing at the same compressed data (a non-recursive zip bomb)."""
     bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(data[:cd_off] + new_cd + tail)
+    bad.write_bytes(_overlapping_zip(tmp_path))
     with pytest.raises(UnsafeFile) as err:
         check_file(bad)
     assert err.value.rule == "zip-bomb"
+
+
+# --- the central directory read straight from the bytes: as zipfile lists it, or left to zipfile --------------
+def _zip_bytes(members, *, comment=b"", extra=b""):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(2024, 5, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.extra = extra
+            zf.writestr(info, data)
+        zf.comment = comment
+    return buf.getvalue()
+
+
+def _without_utf8_flag(data: bytes) -> bytes:
+    """The last central directory entry's UTF-8 name flag cleared (its name then reads as cp437)."""
+    import struct
+
+    at = data.rindex(b"PK\x01\x02") + 8
+    flags, = struct.unpack_from("<H", data, at)
+    return data[:at] + struct.pack("<H", flags & ~0x800) + data[at + 2:]
+
+
+def _listed(infos):
+    return [(i.filename, i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.file_size, i.header_offset)
+            for i in infos]
+
+
+MEMBERS = [("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>" * 50)]
+SAME = {                                     # read straight from the bytes, exactly as zipfile lists them
+    "form": lambda tmp: sp.write_statistics(tmp / "a.xlsx", "河北省", sp.sample_values("河北省")).read_bytes(),
+    "bomb": lambda tmp: sp.write_zip_bomb(tmp / "a.xlsx", megabytes=8).read_bytes(),
+    "lying": lambda tmp: sp.write_lying_zip(tmp / "a.xlsx").read_bytes(),
+    "overlap": _overlapping_zip,
+    "extra": lambda tmp: _zip_bytes(MEMBERS, extra=b"UT\x05\x00\x01\x00\x00\x00\x00"),
+    "utf8": lambda tmp: _zip_bytes(MEMBERS + [("xl/工作表.xml", b"<a/>")]),
+    # a name without the UTF-8 flag (old tools): cp437, as zipfile decodes it
+    "cp437": lambda tmp: _without_utf8_flag(_zip_bytes(MEMBERS + [("xl/工作表.xml", b"<a/>")])),
+}
+LEFT = {                                     # anything unusual: None, and zipfile reads it with its own errors
+    "comment": lambda tmp: _zip_bytes(MEMBERS, comment=b"made by hand"),
+    "prefix": lambda tmp: b"#!junk before the archive\n" + _zip_bytes(MEMBERS),     # offsets now off by its length
+    "zip64-extra": lambda tmp: _zip_bytes(MEMBERS, extra=b"\x01\x00\x08\x00" + b"\x00" * 8),
+    "bad-extra": lambda tmp: _zip_bytes(MEMBERS, extra=b"UT\x09\x00\x01"),
+    "truncated": lambda tmp: (lambda d: d[:d.rindex(b"PK\x05\x06") - 10] + d[d.rindex(b"PK\x05\x06"):])(
+        _zip_bytes(MEMBERS)),
+}
+
+
+@pytest.mark.parametrize("case", [*SAME, *LEFT])
+def test_central_directory_is_zipfiles_or_left_to_zipfile(tmp_path, case):
+    import io
+    import zipfile
+
+    from kjhdz_docs.intake.safety import central_directory
+
+    data = (SAME.get(case) or LEFT[case])(tmp_path)
+    fast = central_directory(data)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            slow = _listed(zf.infolist())
+    except zipfile.BadZipFile:
+        slow = None
+    if case in SAME:
+        assert fast is not None and _listed(fast) == slow
+        if case == "cp437":
+            assert not fast[-1].flag_bits & 0x800 and fast[-1].filename == "xl/工作表.xml".encode().decode("cp437")
+    else:
+        assert fast is None
+    if case in ("bad-extra", "truncated"):         # zipfile refuses them: corrupt-file, never a crash
+        with pytest.raises(UnsafeFile) as err:
+            check_file(tmp_path / "a.xlsx", data)
+        assert err.value.rule == "corrupt-file"

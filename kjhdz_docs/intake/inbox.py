@@ -17,10 +17,10 @@ Large inboxes are read in two processes. The order of the result is the files' p
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
-import re
 import stat
 from collections import defaultdict
 from multiprocessing import get_context
@@ -34,7 +34,9 @@ from ..roster import Roster, load_roster
 from .labels import issuer_text
 from .provenance import apply_register, received_key
 from .reader import read_workbook
+from .recommendation_form import read_recommendations
 from .safety import MAX_FILE_BYTES, UnsafeFile
+from .statistics import read_statistics, title_year_of
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +72,24 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _files(inbox: Path) -> list[Path]:
-    """Every entry of the inbox that is not a folder, recursively; a symbolic link to a folder is listed (to be
-    rejected), never walked into; a folder whose name ends in ``.xlsx`` is walked like any folder."""
+def _entries(inbox: Path) -> list[tuple[str, str]]:
+    """(path, path relative to the inbox with ``/``) of every entry of the inbox that is not a folder,
+    recursively, in the order of the relative paths; a symbolic link to a folder is listed (to be rejected),
+    never walked into; a folder whose name ends in ``.xlsx`` is walked like any folder."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(inbox, followlinks=False):
+    root = os.fspath(inbox)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
+        rel_dir = os.path.relpath(dirpath, root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         for name in list(dirnames):
             if os.path.islink(os.path.join(dirpath, name)):
                 dirnames.remove(name)
-                out.append(Path(dirpath) / name)
+                out.append((os.path.join(dirpath, name), prefix + name))
         for name in filenames:
-            out.append(Path(dirpath) / name)
-    return sorted(out, key=lambda p: p.relative_to(inbox).as_posix())
+            out.append((os.path.join(dirpath, name), prefix + name))
+    out.sort(key=lambda e: e[1])
+    return out
 
 
 _SPECIAL = {stat.S_IFIFO: ("fifo", "命名管道（FIFO）"), stat.S_IFCHR: ("device", "字符设备"),
@@ -127,12 +134,12 @@ def read_submission(path: Path, rel: str, kind: FormKind, roster: Roster) -> Sub
     special = _not_a_regular_file(path, rel, st, roster)
     if special is not None:
         return special
-    # a workbook of sane size is read once: its bytes serve the digest, the safety checks and the reader
-    data = _read_bytes(path) if path.suffix.lower() in WORKBOOK_SUFFIXES and st.st_size <= MAX_FILE_BYTES else None
-    sub = Submission(file=rel, sha256=hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path),
-                     size=st.st_size, status=Status.UNMATCHED, modified=st.st_mtime)
     name = path.name.lower()
     suffix = path.suffix.lower()
+    # a workbook of sane size is read once: its bytes serve the digest, the safety checks and the reader
+    data = _read_bytes(path) if suffix in WORKBOOK_SUFFIXES and st.st_size <= MAX_FILE_BYTES else None
+    sub = Submission(file=rel, sha256=hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path),
+                     size=st.st_size, status=Status.UNMATCHED, modified=st.st_mtime)
     if name in SYSTEM_FILES or name.startswith("~$") or name.startswith("._"):
         sub.notes.append("系统或临时文件，未处理")
         return sub
@@ -164,12 +171,13 @@ def _unit_name(unit) -> str | None:
 
 def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, sub: Submission,
                         data: bytes | None = None) -> Submission:
-    from .recommendation_form import read_recommendations
-    from .statistics import read_statistics
+    asked: list = []
 
-    from functools import lru_cache
+    def fallback():                     # the unit the path names, asked only when the form names none
+        if not asked:
+            asked.append(_path_unit(roster, rel))
+        return asked[0]
 
-    fallback = lru_cache(maxsize=1)(lambda: _path_unit(roster, rel))   # asked only when the form names no unit
     try:
         grid = read_workbook(path, data)
     except UnsafeFile as exc:
@@ -198,9 +206,6 @@ def _read_workbook_file(path: Path, rel: str, kind: FormKind, roster: Roster, su
     return sub
 
 
-_FORM_TITLE = re.compile(r"(\d{4})年全国科技活动周")
-
-
 def _other_year_notes(grid, year: int) -> list[str]:
     """A note when the form's title (a cell of a visible sheet's first rows naming 「YYYY年全国科技活动周…」)
     names another year than the inbox's, e.g. last year's form sent again (the figures are still read)."""
@@ -210,9 +215,9 @@ def _other_year_notes(grid, year: int) -> list[str]:
             continue
         for row in sheet.rows[:6]:
             for value in row:
-                m = _FORM_TITLE.search(value) if isinstance(value, str) and len(value) <= 120 else None
-                if m:
-                    titles.append((int(m.group(1)), value.strip()))
+                named = title_year_of(value) if type(value) is str and value else None
+                if named is not None:
+                    titles.append((named, value.strip()))
     if not titles or any(y == year for y, _ in titles):
         return []
     other, title = titles[0]
@@ -248,19 +253,26 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
                                      f"files into {inbox} (invoke receive --year {year} files received mail there) "
                                      "or pass --inbox DIR")
     roster = roster or load_roster(year)
-    files = _files(inbox)
-    jobs = [(str(p), p.relative_to(inbox).as_posix(), kind.value, (year, roster.source)) for p in files]
-    workbooks = sum(p.suffix.lower() in WORKBOOK_SUFFIXES for p in files)
+    files = _entries(inbox)
+    jobs = [(p, rel, kind.value, (year, roster.source)) for p, rel in files]
+    workbooks = sum(os.path.splitext(rel)[1].lower() in WORKBOOK_SUFFIXES for _, rel in files)
     procs = processes if processes is not None else (min(2, os.cpu_count() or 1) if workbooks >= PARALLEL_FROM else 1)
     label = f"reading {len(files)} files"
-    if procs > 1 and roster.source:
-        _worker_roster[(year, roster.source)] = roster   # forked workers inherit it instead of re-parsing
-        with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(procs) as pool:
-            results = pool.imap(_work, jobs, chunksize=max(1, min(64, len(jobs) // (procs * 4))))
-            subs = list(console.progress(results, label, total=len(jobs)) if progress else results)
-    else:
-        it = (read_submission(Path(p), rel, kind, roster) for p, rel, _, _ in jobs)
-        subs = list(console.progress(it, label, total=len(jobs)) if progress else it)
+    # what exists before the intake (the caller's objects; what forked workers inherit) is left out of the
+    # intake's garbage collections (gc.freeze): collecting then does not walk — nor, in a forked worker, touch
+    # and copy — every object and page of it; gc.unfreeze gives it back to the collector afterwards
+    gc.freeze()
+    try:
+        if procs > 1 and roster.source:
+            _worker_roster[(year, roster.source)] = roster   # forked workers inherit it instead of re-parsing
+            with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(procs) as pool:
+                results = pool.imap(_work, jobs, chunksize=max(1, min(64, len(jobs) // (procs * 4))))
+                subs = list(console.progress(results, label, total=len(jobs)) if progress else results)
+        else:
+            it = (read_submission(Path(p), rel, kind, roster) for p, rel, _, _ in jobs)
+            subs = list(console.progress(it, label, total=len(jobs)) if progress else it)
+    finally:
+        gc.unfreeze()
     apply_register(year, kind, inbox, subs)
     settle(subs)
     report = IntakeReport(year=year, kind=kind, inbox=str(inbox.resolve()), submissions=subs)

@@ -25,7 +25,6 @@ table and the unit's 核实函; they never change a total.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -131,9 +130,12 @@ def peer_medians(subs: list[Submission], kinds: dict[str, str], settings: Settin
     out: dict[tuple[str, str], Decimal] = {}
     for kind, group in by_kind.items():
         for ind in INDICATORS:
-            figures = [Decimal(v) for s in group if (v := s.values.get(ind.id, 0)) > 0]
-            if len(figures) >= settings.min_peers:
-                out[(kind, ind.id)] = Decimal(statistics.median(figures))
+            figures = sorted(v for s in group if (v := s.values.get(ind.id, 0)) > 0)
+            n = len(figures)
+            if n >= settings.min_peers:     # the median, exactly (statistics.median of the Decimals)
+                mid = n // 2
+                out[(kind, ind.id)] = Decimal(figures[mid]) if n % 2 else \
+                    (Decimal(figures[mid - 1]) + Decimal(figures[mid])) / 2
     return out
 
 
@@ -150,6 +152,7 @@ def flag_report(report: IntakeReport, roster, previous=None, settings: Settings 
     last = previous.units if previous is not None else {}
     count = 0
     limits = {ind.id: settings.factor_for(ind.id) for ind in INDICATORS}
+    bounds = {key: (m / limits[key[1]], m * limits[key[1]]) for key, m in medians.items() if m > 0}
     for sub in accepted:
         mine = last.get(sub.unit, {})
         kind = kinds.get(sub.unit, "other")
@@ -161,9 +164,10 @@ def flag_report(report: IntakeReport, roster, previous=None, settings: Settings 
             limit = limits[ind.id]
             prev = mine.get(ind.id)
             median = medians.get((kind, ind.id))
-            # the cheap test first: within the bounds of both references (no Decimal division)
+            low, high = bounds.get((kind, ind.id), (None, None))
+            # the cheap test first: within the bounds of both references (the peers' computed once a kind)
             if (prev is None or prev <= 0 or prev * limit >= value >= prev / limit) and \
-                    (median is None or median <= 0 or median * limit >= value >= median / limit):
+                    (low is None or high >= value >= low):
                 continue
             value = Decimal(value)
             hits = []

@@ -32,11 +32,12 @@ def _kind_of(sub: Submission, kind: FormKind) -> str:
 def apply_register(year: int, kind: FormKind, inbox: Path, subs: list[Submission]) -> bool:
     """Fill ``received``, ``sender``, ``message_id`` (and a companion's workbook) from the register of the
     inbox's year; returns False when the inbox has no register (nothing filled)."""
-    from ..receive.register import NOTE_BY_REGISTRATION, Register, year_dir_of_inbox
+    from ..paths import year_dir_of_inbox
 
     year_dir = year_dir_of_inbox(year, inbox)
     if year_dir is None:
         return False
+    from ..receive.register import NOTE_BY_REGISTRATION, Register
     inbox = Path(inbox).resolve()
     reg = Register.open(year_dir)
     subs = [s for s in subs if getattr(s, "file_type", "file") == "file" and s.sha256]   # links, FIFOs: not files
@@ -84,7 +85,9 @@ def _inbox_rel(path: Path, inbox: Path) -> str | None:
 
 def received_key(s: Submission):
     """Sort key of a unit's workbooks: the received time (a file without one ranks first), then what is left."""
-    from ..receive.register import parse_time
+    when = None
+    if s.received:
+        from ..receive.register import parse_time
 
-    when = parse_time(s.received) if s.received else None
+        when = parse_time(s.received)
     return (when is not None, when or dt.datetime.min.replace(tzinfo=dt.timezone.utc), s.modified, s.file)

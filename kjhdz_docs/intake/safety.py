@@ -131,47 +131,105 @@ def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> tu
     """
     if data is None:
         data = path.read_bytes()
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnsafeFile("corrupt-file", f"文件已损坏，无法解压（{exc}），请重新导出后报送") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise UnsafeFile("zip-bomb", f"压缩包内文件数异常（{len(infos)} 个），拒绝读取；请重新导出后报送")
-        declared = sum(i.file_size for i in infos)
-        if declared > MAX_TOTAL_INFLATED:
-            raise UnsafeFile("zip-bomb", f"解压后体积异常（声明 {declared / 1048576:.0f} MB），拒绝读取；请重新导出后报送")
-        if sum(i.compress_size for i in infos) > len(data):
-            raise UnsafeFile("zip-bomb", "压缩包内的文件相互重叠（一种压缩炸弹），拒绝读取；请重新导出后报送")
-        for info in infos:
-            if info.file_size > MAX_MEMBER_INFLATED or (
-                    info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-                raise UnsafeFile("zip-bomb", f"{info.filename} 的压缩比异常（{info.compress_size} → {info.file_size} 字节），"
-                                             "拒绝读取；请重新导出后报送")
-            if info.compress_type == zipfile.ZIP_DEFLATED and \
-                    info.compress_size > info.file_size + info.file_size // 100 + 1024:
-                # deflate never grows data like this: the declared size is a lie
-                raise UnsafeFile("zip-bomb", f"{info.filename} 声明的解压大小（{info.file_size} 字节）小于压缩数据本身，"
-                                             "文件异常，拒绝读取；请重新导出后报送")
-        names = {i.filename for i in infos}
-        if fmt == "xlsx" and "[Content_Types].xml" not in names and not ("mimetype" in names and "content.xml" in names):
-            raise UnsafeFile("not-a-workbook", "文件是压缩包但不是 Excel 工作簿（可能是改了扩展名的 Word 文档或 zip），"
-                                               "请另存为 .xlsx 后重新报送")
-        total = 0
-        found: dict[str, list[str]] = {}
-        for info in infos:
-            seen, head = _inflate_checked(data, info, MAX_TOTAL_INFLATED - total, found)
-            total += seen
-            if info.filename == "META-INF/manifest.xml" and b"encryption-data" in head:
-                raise UnsafeFile("password-protected", "工作簿设置了打开密码，无法读取；请取消密码后重新报送")
-            lower = info.filename.lower()
-            if lower.startswith("xl/externallinks/_rels/"):
-                found.setdefault("targets", []).extend(t.decode("utf-8", "replace") for t in _LINK_TARGET.findall(head))
-        return _active_content(names, found)
+    infos = central_directory(data)
+    if infos is None:                   # anything unusual: zipfile's own reading, and its errors
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+            raise UnsafeFile("corrupt-file", f"文件已损坏，无法解压（{exc}），请重新导出后报送") from None
+    if len(infos) > MAX_MEMBERS:
+        raise UnsafeFile("zip-bomb", f"压缩包内文件数异常（{len(infos)} 个），拒绝读取；请重新导出后报送")
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_TOTAL_INFLATED:
+        raise UnsafeFile("zip-bomb", f"解压后体积异常（声明 {declared / 1048576:.0f} MB），拒绝读取；请重新导出后报送")
+    if sum(i.compress_size for i in infos) > len(data):
+        raise UnsafeFile("zip-bomb", "压缩包内的文件相互重叠（一种压缩炸弹），拒绝读取；请重新导出后报送")
+    for info in infos:
+        if info.file_size > MAX_MEMBER_INFLATED or (
+                info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            raise UnsafeFile("zip-bomb", f"{info.filename} 的压缩比异常（{info.compress_size} → {info.file_size} 字节），"
+                                         "拒绝读取；请重新导出后报送")
+        if info.compress_type == zipfile.ZIP_DEFLATED and \
+                info.compress_size > info.file_size + info.file_size // 100 + 1024:
+            # deflate never grows data like this: the declared size is a lie
+            raise UnsafeFile("zip-bomb", f"{info.filename} 声明的解压大小（{info.file_size} 字节）小于压缩数据本身，"
+                                         "文件异常，拒绝读取；请重新导出后报送")
+    names = {i.filename for i in infos}
+    if fmt == "xlsx" and "[Content_Types].xml" not in names and not ("mimetype" in names and "content.xml" in names):
+        raise UnsafeFile("not-a-workbook", "文件是压缩包但不是 Excel 工作簿（可能是改了扩展名的 Word 文档或 zip），"
+                                           "请另存为 .xlsx 后重新报送")
+    total = 0
+    found: dict[str, list[str]] = {}
+    for info in infos:
+        seen, head = _inflate_checked(data, info, MAX_TOTAL_INFLATED - total, found)
+        total += seen
+        if info.filename == "META-INF/manifest.xml" and b"encryption-data" in head:
+            raise UnsafeFile("password-protected", "工作簿设置了打开密码，无法读取；请取消密码后重新报送")
+        lower = info.filename.lower()
+        if lower.startswith("xl/externallinks/_rels/"):
+            found.setdefault("targets", []).extend(t.decode("utf-8", "replace") for t in _LINK_TARGET.findall(head))
+    return _active_content(names, found)
 
 
 _LOCAL = struct.Struct("<4s5H3L2H")
+_END = struct.Struct("<4s4H2LH")                 # end of central directory record
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")       # central directory entry (zipfile's structCentralDir)
+_MAX_EXTRACT_VERSION = 63                        # zipfile.MAX_EXTRACT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What the checks need of one central directory entry (the names of :class:`zipfile.ZipInfo`'s)."""
+    filename: str
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+def central_directory(data: bytes) -> list[Member] | None:
+    """The members of a plain zip as :mod:`zipfile` would list them, read straight from the bytes: one end
+    record at the very end (no archive comment, no zip64, nothing before the archive), entries without zip64
+    fields. None whenever anything differs from that — the caller then lets :class:`zipfile.ZipFile` read it,
+    with its own errors — so this is never more lenient than zipfile, only faster on the usual workbook."""
+    n = len(data)
+    if n < _END.size:
+        return None
+    sig, disk, disk_cd, count, total, cd_size, cd_offset, comment = _END.unpack_from(data, n - _END.size)
+    if sig != EMPTY_ZIP_MAGIC or comment or disk or disk_cd or count != total or count == 0xFFFF \
+            or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF or cd_offset + cd_size != n - _END.size \
+            or (n >= _END.size + 20 and data[n - _END.size - 20:n - _END.size - 16] == b"PK\x06\x07"):
+        return None
+    out: list[Member] = []
+    pos, end = cd_offset, cd_offset + cd_size
+    unpack = _CENTRAL.unpack_from
+    while pos < end:
+        if pos + _CENTRAL.size > end:
+            return None
+        (sig, _, _, version, _, flags, method, _, _, crc, csize, size, name_len, extra_len, comment_len,
+         _, _, _, offset) = unpack(data, pos)
+        if sig != b"PK\x01\x02" or version > _MAX_EXTRACT_VERSION or 0xFFFFFFFF in (csize, size, offset):
+            return None
+        pos += _CENTRAL.size
+        raw = data[pos:pos + name_len]
+        extra = data[pos + name_len:pos + name_len + extra_len]
+        pos += name_len + extra_len + comment_len
+        if pos > end or len(raw) != name_len or b"\0" in raw:
+            return None
+        while len(extra) >= 4:               # zipfile refuses a corrupt extra field and reads zip64 ones
+            tp, ln = struct.unpack_from("<HH", extra)
+            if ln + 4 > len(extra) or tp == 0x0001:
+                return None
+            extra = extra[ln + 4:]
+        try:
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        out.append(Member(name, flags, method, crc, csize, size, offset))
+    return out if pos == end else None
 
 
 def _inflate_checked(data: bytes, info: zipfile.ZipInfo, budget: int,

@@ -41,7 +41,7 @@ from functools import lru_cache
 from ..errors import Problem
 from ..forms import FUNDING, INDICATORS, MEDIA, PUBLIC, STAFF, Indicator
 from ..roster import Roster, Unit
-from .labels import _which, find_lines, index_labels, label_key, squash, value_right_of
+from .labels import _which, index_labels, label_key, squash, value_right_of
 from .reader import Sheet, WorkbookGrid, a1, cell_text, column_letter
 
 INDICATOR_KEYS = {i.id: label_key(i.label) for i in INDICATORS}
@@ -329,21 +329,37 @@ def _classify(text: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=16384)
+def _cell_kind(text: str) -> tuple[tuple[str, str] | None, str | None]:
+    """(what :func:`_classify` says of a text cell — None past 80 characters —, the rest of a 地方/部门 line
+    (``UNIT_LINE``'s third group) or None): one cached look-up a text cell, whatever the sheet."""
+    what = _classify(text) if len(text) <= 80 else None
+    m = UNIT_LINE.match(squash(text))
+    return what, (m.group(3) if m else None)
+
+
 @dataclass
 class Scan:
     idx: dict[str, tuple[int, int]] = field(default_factory=dict)       # indicator id → label cell (first)
     marks: list[tuple[int, int, str, str, str]] = field(default_factory=list)   # (row, col, what, payload, text)
+    unit_lines: list[tuple[int, int, str]] = field(default_factory=list)        # 地方/部门 lines: (row, col, rest)
 
 
 def scan_sheet(sheet: Sheet) -> Scan:
-    """Indicator labels (the first of each in reading order), group headers, header cells and unit lines."""
+    """Indicator labels (the first of each in reading order), group headers, header cells, unit-of-measure
+    lines and 地方/部门 lines, in one pass over the sheet's text cells (kept on the sheet: scanned once)."""
+    done = sheet.__dict__.get("_scan")
+    if done is not None:
+        return done
     out = Scan()
-    idx, marks = out.idx, out.marks
+    idx, marks, lines = out.idx, out.marks, out.unit_lines
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
-            if type(value) is not str or not value or len(value) > 80:
+            if type(value) is not str or not value or len(value) > 120:
                 continue
-            what = _classify(value)
+            what, rest = _cell_kind(value)
+            if rest is not None:
+                lines.append((r, c, rest))
             if what is None:
                 continue
             if what[0] == "ind":
@@ -351,6 +367,7 @@ def scan_sheet(sheet: Sheet) -> Scan:
                     idx[what[1]] = (r, c)
             else:
                 marks.append((r, c, what[0], what[1], value))
+    sheet.__dict__["_scan"] = out
     return out
 
 
@@ -368,12 +385,12 @@ def best_sheet(grid: WorkbookGrid) -> tuple[Sheet | None, dict[str, tuple[int, i
 def _sheet_unit_text(sheet: Sheet) -> tuple[str, str | None]:
     """(text, cell) of one sheet's 地方/部门 line ('' when blank or absent)."""
     label_at = None
-    for s, r, c, m in find_lines([sheet], UNIT_LINE):
+    for r, c, said in scan_sheet(sheet).unit_lines:
         label_at = label_at or a1(r, c)
-        rest = re.sub(r"\([^)]*\)", "", m.group(3)).strip(":： ")
+        rest = re.sub(r"\([^)]*\)", "", said).strip(":： ")
         if rest:
-            return m.group(3).strip(":"), a1(r, c)
-        found = value_right_of(s, r, c)
+            return said.strip(":"), a1(r, c)
+        found = value_right_of(sheet, r, c)
         if found:
             return cell_text(found[1]).strip(), a1(r, found[0])
     return "", label_at
@@ -395,16 +412,25 @@ def find_unit_text(grid: WorkbookGrid, first: Sheet | None) -> tuple[str, str | 
 
 
 _TITLE_YEAR = re.compile(r"(\d{4})年全国科技活动周")
+
+
+@lru_cache(maxsize=4096)
+def title_year_of(text: str) -> int | None:
+    """The year a form's title names (「2023年全国科技活动周…」), or None; texts of at most 120 characters."""
+    m = _TITLE_YEAR.search(text) if len(text) <= 120 else None
+    return int(m.group(1)) if m else None
+
+
 _OWN_SHEET = re.compile(r"汇总|全省|全市|全区|总表|本级|合计")
 
 
 def _title_year(sheet: Sheet) -> int | None:
     for row in sheet.rows[:6]:
         for v in row:
-            if isinstance(v, str) and len(v) <= 120:
-                m = _TITLE_YEAR.search(v)
-                if m:
-                    return int(m.group(1))
+            if type(v) is str and v:
+                year = title_year_of(v)
+                if year is not None:
+                    return year
     return None
 
 
@@ -474,6 +500,7 @@ class Layout:
     line_units: list[Declaration]                           # 单位：元 above the table
     groups: dict[str, list[tuple[int, int, int, str]]]      # group key → (row0, row1, col, text)
     standard: bool = False          # units declared only as the blank form does (group headers 万元/人次)
+    numeric: dict[int, list[int]] = field(default_factory=dict)   # label row → its number-like cells not excluded
 
 
 def _analyse(sheet: Sheet, scan: Scan) -> Layout:
@@ -507,6 +534,7 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
     seq_col = header_cols["seq"][-1][1] if "seq" in header_cols else None
     # one pass over the label rows: where unit words and where numbers stand
     unit_counts, number_counts, text_counts = Counter(), Counter(), Counter()
+    numeric: dict[int, list[int]] = {}
     for r in label_rows:
         for c, v in enumerate(sheet.rows[r]):
             t = type(v)
@@ -514,15 +542,18 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
                 continue
             if t is float or t is int:
                 number_counts[c] += 1
+                numeric.setdefault(r, []).append(c)
             elif t is str and v:
                 if len(v) <= 6 and _is_unit_text(v):
                     unit_counts[c] += 1
                 elif _numberlike(v):
                     number_counts[c] += 1
+                    numeric.setdefault(r, []).append(c)
                 else:
                     text_counts[c] += 1
             elif t is not str and v is not None and _numberlike(v):
                 number_counts[c] += 1
+                numeric.setdefault(r, []).append(c)
     # a unit column without a header: most label rows hold a unit word there
     if unit_col is None and unit_counts:
         col, n = unit_counts.most_common(1)[0]
@@ -545,6 +576,8 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
         for c in (unit_col, seq_col):
             if c is not None:
                 excluded.add((r, c))
+    if unit_col is not None or seq_col is not None:
+        numeric = {r: [c for c in cs if c != unit_col and c != seq_col] for r, cs in numeric.items()}
     value_col, declared = None, False
     header_units: list[Declaration] = []
     if "value" in header_cols:
@@ -567,7 +600,7 @@ def _analyse(sheet: Sheet, scan: Scan) -> Layout:
                 value_col = text_counts.most_common(1)[0][0]
     standard = not header_units and not line_units and unit_col is None and all(
         _declared_unit(text) in (None, _GROUP_UNIT.get(key)) for key, cells in groups.items() for *_, text in cells)
-    return Layout(value_col, declared, excluded, unit_col, header_units, line_units, groups, standard)
+    return Layout(value_col, declared, excluded, unit_col, header_units, line_units, groups, standard, numeric)
 
 
 def _group_declarations(layout: Layout, ind: Indicator, r: int) -> list[Declaration]:
@@ -644,7 +677,7 @@ def read_statistics(grid: WorkbookGrid, roster: Roster, *, fallback_unit: Unit |
             continue
         r, c = idx[ind.id]
         row = sheet.rows[r]
-        others = [cc for cc, v in enumerate(row) if cc != vcol and (r, cc) not in layout.excluded and _numberlike(v)]
+        others = [cc for cc in layout.numeric.get(r, ()) if cc != vcol]
         value = sheet.value(r, vcol) if vcol is not None and (r, vcol) not in layout.excluded else ""
         blank = value is None or (isinstance(value, str) and not value.strip())
         if others and (blank or not layout.header_declared):

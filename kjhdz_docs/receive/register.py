@@ -37,8 +37,8 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from ..errors import ArchiveConflictError, DataFileError
+from ..paths import REGISTER, year_dir_of_inbox  # noqa: F401 — part of this module's interface
 
-REGISTER = "register.json"
 LOCK = ".register.lock"
 CHINA = ZoneInfo("Asia/Shanghai")
 TABLES = ("messages", "attachments", "letters", "imap")
@@ -339,17 +339,3 @@ def _attachment_entry(e: dict) -> dict:
     out = {k: e.get(k) for k in keys}
     out["notes"] = list(e.get("notes") or [])
     return out
-
-
-def year_dir_of_inbox(year: int, inbox) -> Path | None:
-    """The year folder whose register covers ``inbox`` (``<year folder>/inbox/<kind>``): the year's own data
-    folder, or any folder laid out that way that already has a register; None for a folder elsewhere."""
-    from ..paths import data_dir
-
-    inbox = Path(inbox).resolve()
-    own = data_dir(year).resolve()
-    if inbox.is_relative_to(own / "inbox"):
-        return own
-    if inbox.parent.name == "inbox" and (inbox.parent.parent / REGISTER).is_file():
-        return inbox.parent.parent
-    return None
