@@ -73,6 +73,7 @@ def version() -> str:
     return "; ".join(parts)
 
 
+@functools.lru_cache(maxsize=1)
 def languages() -> set[str]:
     try:
         out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=60).stdout

@@ -143,11 +143,19 @@ def make_renditions(plan: YearPlan, staging: Path, work: Path) -> list[Rendition
     return renditions
 
 
+OCR_PROCESSES = 2          # OCRmyPDF runs with --jobs 1; two scans at a time use both cores
+
+
 def _ocr_all(scans: list[Rendition], staging: Path, work: Path) -> None:
+    """OCR every scan into ``work``: one OCR per distinct content (within the run and, through the cache,
+    across runs), two OCRmyPDF processes at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from .. import cache, ocr
 
-    done: dict[str, Path] = {}                       # one OCR per distinct content within the run
-    for n, r in enumerate(console.progress(scans, "OCR of the scans (PDF/A-2b, chi_sim)")):
+    first: dict[str, tuple[Rendition, Path, Path, int | None]] = {}    # key → the scan that is OCR'd
+    same: list[tuple[Rendition, str, Path]] = []                        # scans whose content comes again
+    for n, r in enumerate(scans):
         staged = _staged(staging, r.of)
         r.digitization = digitization(staged)
         dpi = None
@@ -156,20 +164,34 @@ def _ocr_all(scans: list[Rendition], staging: Path, work: Path) -> None:
         key = (cache.Key("ocr").file("scan", staged).add("dpi", dpi).add("languages", ocr.LANGUAGES)
                .add("tools", ocr.version()).add("code", cache.file_sha256(Path(ocr.__file__))).hexdigest())
         target = work / f"ocr-{n:04d}.pdf"
-        if key in done:
-            shutil.copyfile(done[key], target)
-            r.source = target
+        if key in first:
+            same.append((r, key, target))
             continue
+        first[key] = (r, staged, target, dpi)
+
+    def one(key: str) -> None:
+        r, staged, target, dpi = first[key]
         hit = cache.get("ocr", key)
         if hit is not None and "pdf" in hit.files:
-            r.source = done[key] = cache.restore(hit, "pdf", target)
-            continue
+            r.source = cache.restore(hit, "pdf", target)
+            return
         result = ocr.to_pdfa(staged, target, image_dpi=dpi)
         if not result.ok:
             r.reason = result.reason + "；原件按原样归档"
-            continue
-        r.source = done[key] = target
+            return
+        r.source = target
         cache.put("ocr", key, {"pdf": target})
+
+    with ThreadPoolExecutor(max_workers=OCR_PROCESSES) as pool:
+        for _ in console.progress(pool.map(one, first), "OCR of the scans (PDF/A-2b, chi_sim)", total=len(first)):
+            pass
+    for r, key, target in same:
+        made = first[key][0]
+        if made.source is not None:
+            shutil.copyfile(made.source, target)
+            r.source = target
+        else:
+            r.reason = made.reason
 
 
 # --- 数字化属性 ---------------------------------------------------------------------------------------
