@@ -85,8 +85,9 @@ def _versions(year: int) -> list[str]:
 
 # --- the year before and the closing lines (sample-year support) ----------------------------------------
 def previous_year_steps(year: int) -> list:
-    """Build ``year - 1``'s summary data first when its 统计表 inbox exists but no summary.json of it does
-    (neither in build/ nor in the archive), so that the summary report can compare year over year.
+    """Build ``year - 1``'s summary data first (summary.json and its intake report, no documents) when its
+    统计表 inbox exists but no summary.json of it does (neither in build/ nor in the archive), so that the
+    summary report can compare year over year.
     Rejected files of the year before do not change this run's exit code."""
     from .intake import default_inbox
     from .model import FormKind
@@ -101,7 +102,7 @@ def previous_year_steps(year: int) -> list:
         steps.append((f"receive {prev} (sample mail)", lambda: receive_sample(prev)))
     elif not default_inbox(prev, FormKind.STATISTICS).is_dir():
         return []
-    return steps + [(f"summary {prev}", lambda: build_summary(prev) and 0)]
+    return steps + [(f"summary {prev} (data)", lambda: build_summary(prev, documents=False) and 0)]
 
 
 def where_to_look(year: int) -> None:

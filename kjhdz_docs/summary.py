@@ -473,13 +473,18 @@ def totals_table(s: agg.NationalSummary) -> None:
 
 
 def write_outputs(year: int, report: IntakeReport, roster: Sequence, workdir: Path, *,
-                  previous: PreviousYear | None, intake_json: dict | None = None) -> tuple[agg.NationalSummary, dict]:
-    """Every output of the stage into ``workdir`` (one LibreOffice start for the PDF)."""
+                  previous: PreviousYear | None, intake_json: dict | None = None,
+                  documents: bool = True) -> tuple[agg.NationalSummary, dict]:
+    """Every output of the stage into ``workdir`` (one LibreOffice start for the PDF). ``documents`` False:
+    the data only (summary.json and the intake report), no workbook, report or stage manifest — what the next
+    year's comparison reads; such a build cannot be sealed (the archive asks for the stage's manifest)."""
     s = agg.aggregate(year, report.submissions, roster)
     cal = calendar(year)
     data = summary_data(s, report.submissions, previous)
     write_json(workdir / JSON, data)
     write_json(workdir / INTAKE, intake_json if intake_json is not None else report.as_dict())
+    if not documents:
+        return s, data
     write_workbook(s, report.submissions, previous, workdir / XLSX, date=cal.statistics_deadline)
     pngs = charts.draw_all(s, workdir)
     groups = {u.name: (getattr(u, "group", "") or agg.KIND_LABELS[agg.kind_name(u.kind)]) for u in roster}
@@ -494,8 +499,9 @@ def write_outputs(year: int, report: IntakeReport, roster: Sequence, workdir: Pa
 
 
 def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
-                  as_json: bool = False) -> int:
-    """Read the year's 统计表 inbox and build the national summary report into ``build/<year>/summary/``.
+                  as_json: bool = False, documents: bool = True) -> int:
+    """Read the year's 统计表 inbox and build the national summary report into ``build/<year>/summary/``
+    (``documents`` False: its data only, see :func:`write_outputs`).
 
     Returns 1 when any submitted file was rejected (the report is built from the others), else 0.
     """
@@ -521,7 +527,8 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
             "template": template_path(TEMPLATE), "chart-font": Path(chart_font),
             **{f"previous:{source}": path for source, path in previous_candidates(year)}},
             trees={"inbox": folder},
-            extra={"inbox": str(folder.resolve()), "register": cache.register_entries(year, folder)})
+            extra={"inbox": str(folder.resolve()), "register": cache.register_entries(year, folder),
+                   "documents": documents})
 
     key = stage_key()
     served = cache.serve_unchanged(STAGE, year, key, outdir, JSON if as_json else None)
@@ -533,7 +540,7 @@ def build_summary(year: int, inbox: str | os.PathLike | None = None, out: str | 
     with staged_output(outdir) as (work, written):
         with console.status("building the summary report"):
             s, data = write_outputs(year, report, list(roster.units), work, previous=previous,
-                                    intake_json=intake_json)
+                                    intake_json=intake_json, documents=documents)
     code = 1 if report.any_rejected else 0
     cache.store_stage(STAGE, stage_key(), written, info={"exit": code})
     _print_intake(report)
