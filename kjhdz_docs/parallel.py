@@ -39,7 +39,7 @@ def fork_map(fn: Callable[[Any], Any], items: Iterable, *, state: Any = None, pa
     global _SHARED
     items = list(items)
     procs = procs if procs is not None else processes(len(items), parallel_from)
-    if procs <= 1:
+    if procs <= 1 or not hasattr(os, "fork"):
         return _here(fn, items, state)
     _SHARED = state
     from multiprocessing import get_context

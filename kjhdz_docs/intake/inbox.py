@@ -23,10 +23,9 @@ import logging
 import os
 import stat
 from collections import defaultdict
-from multiprocessing import get_context
 from pathlib import Path
 
-from .. import console
+from .. import console, parallel
 from ..errors import Problem
 from ..model import FormKind, IntakeReport, Status, Submission
 from ..paths import data_dir
@@ -224,15 +223,10 @@ def _other_year_notes(grid, year: int) -> list[str]:
     return [f"表格标题为「{title}」，与{year}年不符（可能误用了{other}年的表格），请核实"]
 
 
-_worker_roster: dict = {}
-
-
-def _work(args) -> Submission:
-    path, rel, kind, roster_key = args
-    roster = _worker_roster.get(roster_key)
-    if roster is None:
-        roster = _worker_roster[roster_key] = load_roster(roster_key[0], Path(roster_key[1]))
-    return read_submission(Path(path), rel, FormKind(kind), roster)
+def _work(entry: tuple[str, str]) -> Submission:
+    """One file (in a forked worker, the form kind and the parsed roster inherited: ``parallel.shared()``)."""
+    kind, roster = parallel.shared()
+    return read_submission(Path(entry[0]), entry[1], kind, roster)
 
 
 def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress: bool = True,
@@ -254,7 +248,6 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
                                      "or pass --inbox DIR")
     roster = roster or load_roster(year)
     files = _entries(inbox)
-    jobs = [(p, rel, kind.value, (year, roster.source)) for p, rel in files]
     workbooks = sum(os.path.splitext(rel)[1].lower() in WORKBOOK_SUFFIXES for _, rel in files)
     procs = processes if processes is not None else (min(2, os.cpu_count() or 1) if workbooks >= PARALLEL_FROM else 1)
     label = f"reading {len(files)} files"
@@ -263,14 +256,8 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     # and copy — every object and page of it; gc.unfreeze gives it back to the collector afterwards
     gc.freeze()
     try:
-        if procs > 1 and roster.source:
-            _worker_roster[(year, roster.source)] = roster   # forked workers inherit it instead of re-parsing
-            with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(procs) as pool:
-                results = pool.imap(_work, jobs, chunksize=max(1, min(64, len(jobs) // (procs * 4))))
-                subs = list(console.progress(results, label, total=len(jobs)) if progress else results)
-        else:
-            it = (read_submission(Path(p), rel, kind, roster) for p, rel, _, _ in jobs)
-            subs = list(console.progress(it, label, total=len(jobs)) if progress else it)
+        results = parallel.fork_map(_work, files, state=(kind, roster), procs=procs)   # workers inherit the roster
+        subs = list(console.progress(results, label, total=len(files)) if progress else results)
     finally:
         gc.unfreeze()
     apply_register(year, kind, inbox, subs)
