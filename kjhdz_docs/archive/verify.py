@@ -488,7 +488,8 @@ _FACTS_SEEN: dict[tuple[str, bool, str], tuple] = {}     # this process's result
 
 
 def _pdf_facts_of(bag: Path, records, trusted: dict[str, str]) -> dict[str, tuple]:
-    """:func:`_pdf_facts` of every PDF the records name (those on disk), by path; CPU-bound (pikepdf,
+    """(sha256, *:func:`_pdf_facts`) of every PDF the records name (those on disk), by path (the digest serves
+    the fixity check too: each PDF is read for it once); CPU-bound (pikepdf,
     pyHanko), so in two processes for a bag of many. A PDF whose bytes (sha256) this process has already
     checked against the same trusted list — the seal's 四性检测 of the bag build-all then verifies — is
     not checked twice; nothing of this is kept beyond the process."""
@@ -503,7 +504,7 @@ def _pdf_facts_of(bag: Path, records, trusted: dict[str, str]) -> dict[str, tupl
     items = sorted((p, signed) for p, signed in todo.items() if keys[p] not in _FACTS_SEEN)
     for (p, _), got in zip(items, parallel.fork_map(_pdf_facts, items, state=trusted, parallel_from=PARALLEL_FROM)):
         _FACTS_SEEN[keys[p]] = got
-    return {p: _FACTS_SEEN[keys[p]] for p in todo}
+    return {p: (keys[p][0], *_FACTS_SEEN[keys[p]]) for p in todo}
 
 
 def _check_signature(c: Checks, found: sign.SignatureCheck | None, name: str, signatures: dict) -> None:
@@ -611,14 +612,15 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: di
         if not path.is_file():
             c.fail("fixity", f["path"], f"named by {rel} ({r.get('档号')}) but missing")
             continue
-        if path.stat().st_size != f.get("size") or sha256_of(path) != f.get("sha256"):
+        fact = facts.get(str(path))
+        if path.stat().st_size != f.get("size") or (fact[0] if fact else sha256_of(path)) != f.get("sha256"):
             c.fail("fixity", f["path"], f"sha256/size differ from {rel} ({r.get('档号')})")
         else:
             c.ok("fixity")
         suffix = path.suffix.lower()
         as_submitted = f["role"] in ("submission", "companion")
         if suffix == ".pdf":
-            got, found = facts.get(str(path)) or (inspect_pdf(path), None)
+            _, got, found = fact or (None, inspect_pdf(path), None)
             _check_pdf(c, got, f, r, as_submitted=as_submitted, record_rel=rel, by_path=by_path, want=xmp_want)
             if f["role"] in ("rendition", "normalized"):
                 _check_signature(c, found, f["path"], signatures)

@@ -249,7 +249,7 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     roster = roster or load_roster(year)
     files = _entries(inbox)
     workbooks = sum(os.path.splitext(rel)[1].lower() in WORKBOOK_SUFFIXES for _, rel in files)
-    procs = processes if processes is not None else (min(2, os.cpu_count() or 1) if workbooks >= PARALLEL_FROM else 1)
+    procs = processes if processes is not None else parallel.processes(workbooks, PARALLEL_FROM)
     label = f"reading {len(files)} files"
     # what exists before the intake (the caller's objects; what forked workers inherit) is left out of the
     # intake's garbage collections (gc.freeze): collecting then does not walk — nor, in a forked worker, touch
