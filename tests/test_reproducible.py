@@ -122,6 +122,11 @@ def _bench():
     return module
 
 
+def _records(bag: Path) -> dict[str, dict]:
+    return {m["档号"]: m for m in (json.loads(p.read_text(encoding="utf-8"))
+                                   for p in (bag / "data" / "metadata").glob("*.json"))}
+
+
 def _env(base: Path, data: Path) -> dict:
     return {"KJHDZ_DATA": str(data), "KJHDZ_BUILD": str(base / "build"), "KJHDZ_ARCHIVE": str(base / "archive"),
             "KJHDZ_CACHE": str(base / "cache"), "SOURCE_DATE_EPOCH": "1733011200"}
@@ -176,6 +181,23 @@ def test_the_sample_year_twice_identical_then_unchanged_corrected_and_renumbered
     assert not seal["changes"]["removed"] and seal["changes"]["against"] == "v1"
     info = (v2 / "bag-info.txt").read_text(encoding="utf-8")
     assert f"Change-Added: {added[0]['档号']}" in info and "Changes: against v1: 1 件 added" in info
+    # received last, the correction takes the next 件号 of its class: no 件 of v1 is renumbered, and every 件
+    # stamped from the same inputs keeps v1's stamped, signed PDFs byte for byte
+    assert not seal["changes"].get("renumbered")
+    r1, r2 = _records(b / "archive" / "2024" / "v1"), _records(v2)
+    new = r2[added[0]["档号"]]
+    assert new["件号"] == max(r["件号"] for r in r2.values() if r["档号"].rsplit("-", 1)[0] == new["档号"].rsplit("-", 1)[0])
+    assert set(r1) <= set(r2) and all(r1[c]["题名"] == r2[c]["题名"] for c in r1)
+    carried = {c for c, r in r2.items() if (r.get("stamped") or {}).get("version") == "v1"}
+    assert new["stamped"]["version"] == "v2" and added[0]["档号"] not in carried
+    assert len(carried) >= len([r for r in r1.values() if r.get("stamped")]) - len(superseded) > 100
+    assert seal["pdfs_carried_over"] == len(carried)
+    for code in set(r1) & set(r2):
+        for f in (f for f in r2[code]["files"] if f["format"] == "PDF/A-2b"):
+            same = (v2 / f["path"]).read_bytes() == (b / "archive" / "2024" / "v1" / f["path"]).read_bytes()
+            assert same == (code in carried), (code, f["path"])
+        if code in carried:
+            assert r2[code]["业务"] == r1[code]["业务"] and r2[code]["stamped"] == r1[code]["stamped"]
 
     # a new notice serial: rebuilt, the PDF shows it
     number = bench.bump_serial(data, 2024)

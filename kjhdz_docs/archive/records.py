@@ -416,27 +416,45 @@ def plan_year(year: int, config: ArchiveConfig | None = None) -> YearPlan:
     if len(registers) == 1 and (registers[0] / REGISTER).is_file():
         reports.append((registers[0] / REGISTER, f"data/reports/receive/{REGISTER}"))
 
-    order = _roster_order(year)
-    by_kind = sorted(intakes, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.stage))
-    for intake in by_kind:
-        subs = sorted(intake.submissions, key=lambda s: (order(s.get("unit")), s["file"]))
-        workbooks = {s["file"] for s in subs if _own_record(s)}
-        owners: dict[str, Record] = {}
-        for sub in subs:
-            if sub["file"] not in workbooks:
-                continue
-            rec = _submission_record(new_record, year, intake, sub)
-            owners[sub["file"]] = rec
-        for sub in subs:
-            if sub["file"] in workbooks:
-                continue
-            owner = owners.get(sub.get("attached_to") or "")
-            if owner is None:
-                _submission_record(new_record, year, intake, sub)
-                continue
-            owner.members.append(_submission_member("companion", intake, sub))
+    _submission_records(new_record, year, intakes)
     _letter_records(new_record, year)
     return YearPlan(year=year, config=config, records=records, stages=folders, reports=reports, intakes=intakes)
+
+
+def _received_key(sub: dict) -> tuple:
+    """Submissions are filed by the time they were received (DA/T 22: 按时间排列), those without a received time
+    (an inbox with no receipt register) after them: a submission received later takes the next 件号 of its
+    class, so no 件 sealed before is renumbered."""
+    from ..receive.register import parse_time
+
+    try:
+        when = parse_time(sub.get("received"))
+    except (TypeError, ValueError):
+        when = None
+    return (0, when.timestamp()) if when else (1, 0.0)
+
+
+def _submission_records(new_record, year: int, intakes: list[Intake]) -> None:
+    """One 件 per submitted workbook (or file sent on its own), ordered by received time, then by form, roster
+    order and file name; a file sent with a workbook rides with it (``companion``)."""
+    order = _roster_order(year)
+    kind_rank = lambda kind: KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)  # noqa: E731
+    by_kind = sorted(intakes, key=lambda i: (kind_rank(i.kind), i.stage))
+    subs = sorted(((i, s) for i in by_kind for s in i.submissions),
+                  key=lambda x: (_received_key(x[1]), kind_rank(x[0].kind), x[0].stage, order(x[1].get("unit")),
+                                 x[1]["file"]))
+    owners: dict[tuple[str, str], Record] = {}
+    for intake, sub in subs:
+        if _own_record(sub):
+            owners[(intake.stage, sub["file"])] = _submission_record(new_record, year, intake, sub)
+    for intake, sub in subs:
+        if _own_record(sub):
+            continue
+        owner = owners.get((intake.stage, sub.get("attached_to") or ""))
+        if owner is None:
+            _submission_record(new_record, year, intake, sub)
+        else:
+            owner.members.append(_submission_member("companion", intake, sub))
 
 
 def _letter_records(new_record, year: int) -> None:

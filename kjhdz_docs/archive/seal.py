@@ -234,10 +234,122 @@ def _file_entry(staging: Path, m: Member) -> dict:
             "创建程序": creating_application(staged)}
 
 
+def page_count(path: Path) -> int:
+    """The number of pages of a PDF (PDFium: the page tree only, not every object of a large file)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def record_events(plan: YearPlan, rec: Record, renditions: list, *, day: str, sealed_in: str,
+                  supersedes: str | None, key: sign.SigningKey) -> list[dict]:
+    """The 业务 events of ``rec`` up to its first sealing: received, converted, described and stamped, signed
+    (``day``: the day its PDFs were stamped and signed) and archived into ``sealed_in``."""
+    who = agent(plan)
+    made = [r for r in renditions if r.source is not None]
+    events = [{**e, "机构人员": who} for e in (letter_events(rec, day) if rec.type == "letter"
+                                              else [receipt_event(rec, day)])]
+    for r in made:
+        how = {"构建": "构建时由 LibreOffice 转换为 PDF/A-2b", "LibreOffice": "LibreOffice 转换为 PDF/A-2b",
+               "OCRmyPDF": "OCRmyPDF 转换为 PDF/A-2b，Tesseract chi_sim 文字识别"}[r.method]
+        what = f"{r.of.name}：{how}"
+        if rec.type == "letter":       # the letter's PDF was made when it was written, and sent as it is
+            what = f"{Path(r.path).name}：生成函件时由 LibreOffice 转换为 PDF/A-2b，作为 {r.of.name} 的附件发出"
+        events.append({"行为": "转换", "时间": day, "机构人员": who, "描述": what})
+    if made:
+        events.append({"行为": "著录", "时间": day, "机构人员": who,
+                       "描述": "XMP 与文档信息写入档号及 DA/T 46 元数据，加盖归档章"})
+        events.append({"行为": "签名", "时间": day, "机构人员": who, "描述": "版式文件加 PAdES 电子签名（"
+                       f"{key.subject}，证书 SHA-256 {key.fingerprint[:16]}…）"})
+    events.append({"行为": "归档", "时间": day, "机构人员": who, "描述": f"封装为 BagIt 包 {plan.year}/{sealed_in}"
+                   + (f"（替代 {supersedes}）" if supersedes else "")})
+    return events
+
+
+def stamp_key(plan: YearPlan, rec: Record, made: list, *, fields: dict[str, str], by_path: dict, pages: int | None,
+              key: sign.SigningKey) -> str:
+    """The digest of everything that decides the bytes of ``rec``'s stamped, signed PDFs but the signing time:
+    each rendition's bytes and place, the 归档章's cells, the metadata written, the signing key and the code."""
+    h = hashlib.sha256()
+    for r in made:
+        h.update(json.dumps([r.path, r.role, r.of.path, r.method, _rendition_identity(r), r.digitization,
+                             by_path[r.of.path]["sha256"], by_path[r.of.path]["size"], by_path[r.of.path]["format"]],
+                            ensure_ascii=False, sort_keys=True, default=str).encode() + b"\0")
+    cfg = plan.config
+    h.update(json.dumps({"fields": fields, "pages": pages, "title": rec.title, "creators": rec.creators,
+                         "date": rec.date, "code": rec.code, "item": rec.item, "cells": [
+                             cfg.fonds, plan.year, cfg.item_digits, rec.organization.name, rec.retention],
+                         "signer": key.fingerprint, "location": cfg.fonds_name, "program": cache_code_digest()},
+                        ensure_ascii=False, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _rendition_identity(r) -> str:
+    """What a rendition is made of: its bytes; for an OCR'd scan (OCRmyPDF's bytes differ from run to run,
+    its text and images do not) the OCR programs' versions (the scan's digest is in the key beside it)."""
+    if r.method == "OCRmyPDF":
+        from .. import ocr
+
+        return f"ocr:{ocr.version()}"
+    return sha256_of(r.source)
+
+
+def cache_code_digest() -> str:
+    from ..cache import code_digest
+
+    return code_digest()
+
+
+def carried_over(previous: dict | None, rec: Record, made: list, staging: Path, want_key) -> dict | None:
+    """The stamped, signed PDFs of ``rec`` taken over byte for byte from the version this one supersedes, when
+    that version's record of the same 件 was stamped from exactly the same inputs (``want_key(day)`` is the
+    digest for a first stamping on ``day``); each copy's sha256 is checked against that record. None when not."""
+    old = (previous or {}).get("records", {}).get(rec.code)
+    stamped = (old or {}).get("stamped") or {}
+    if not made or not stamped.get("key") or want_key(stamped.get("date")) != stamped["key"]:
+        return None
+    files = {f["path"]: f for f in old["files"]}
+    if any(r.path not in files or r.path not in (old.get("stamps") or {}) for r in made):
+        return None
+    for r in made:
+        src = previous["bag"] / r.path
+        dst = staging / r.path[len("data/"):]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        if sha256_of(dst) != files[r.path]["sha256"]:
+            log.warning("%s: %s in %s differs from its record; stamped and signed again", rec.code, r.path,
+                        previous["version"])
+            for q in made:
+                (staging / q.path[len("data/"):]).unlink(missing_ok=True)
+            return None
+    return old
+
+
+def previous_records(bag: Path | None, version: str | None) -> dict | None:
+    """The metadata records of the version a new one supersedes, by 档号 (for :func:`carried_over`)."""
+    folder = bag / "data" / "metadata" if bag is not None else None
+    if folder is None or not folder.is_dir():
+        return None
+    records = {}
+    for p in sorted(folder.glob("*.json")):
+        try:
+            meta = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("档号"):
+            records[meta["档号"]] = meta
+    return {"bag": bag, "version": version, "records": records}
+
+
 def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path, *, version: str,
-                    supersedes: str | None, today: str, key: sign.SigningKey) -> dict:
+                    supersedes: str | None, today: str, key: sign.SigningKey, previous: dict | None = None) -> dict:
     """Stamp and sign (PAdES) every rendition of ``rec`` and return its DA/T 46 metadata record (the sha256
-    of each PDF is of the signed file)."""
+    of each PDF is of the signed file). A 件 whose PDFs the superseded version stamped from the same inputs
+    keeps those PDFs byte for byte, and its record the day and version of that first sealing."""
     cfg = plan.config
     who = agent(plan)
     files = [_file_entry(staging, m) for m in rec.members]
@@ -245,43 +357,49 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
     original = by_path[rec.original.path]
     made = [r for r in renditions if r.source is not None]
     for r in made:
-        with pikepdf.open(r.source) as pdf:
-            r.pages = len(pdf.pages)
+        r.pages = page_count(r.source)
     pages = sum(r.pages for r in made) if made else None
     composition = "组合文件" if len(rec.members) > 1 else "单件"
-    events = [{**e, "机构人员": who} for e in (letter_events(rec, today) if rec.type == "letter"
-                                              else [receipt_event(rec, today)])]
-    for r in made:
-        how = {"构建": "构建时由 LibreOffice 转换为 PDF/A-2b", "LibreOffice": "LibreOffice 转换为 PDF/A-2b",
-               "OCRmyPDF": "OCRmyPDF 转换为 PDF/A-2b，Tesseract chi_sim 文字识别"}[r.method]
-        what = f"{r.of.name}：{how}"
-        if rec.type == "letter":       # the letter's PDF was made when it was written, and sent as it is
-            what = f"{Path(r.path).name}：生成函件时由 LibreOffice 转换为 PDF/A-2b，作为 {r.of.name} 的附件发出"
-        events.append({"行为": "转换", "时间": today, "机构人员": who, "描述": what})
-    if made:
-        events.append({"行为": "著录", "时间": today, "机构人员": who,
-                       "描述": "XMP 与文档信息写入档号及 DA/T 46 元数据，加盖归档章"})
-    if made:
-        events.append({"行为": "签名", "时间": today, "机构人员": who, "描述": "版式文件加 PAdES 电子签名（"
-                       f"{key.subject}，证书 SHA-256 {key.fingerprint[:16]}…）"})
-    events.append({"行为": "归档", "时间": today, "机构人员": who, "描述": f"封装为 BagIt 包 {plan.year}/{version}"
-                   + (f"（替代 {supersedes}）" if supersedes else "")})
-    fields = core_fields(plan, rec, original=original, events=events, pages=pages or 0, composition=composition,
-                         application=original["创建程序"])
+
+    def fields_for(day: str, sealed_in: str, replaced: str | None) -> tuple[list[dict], dict[str, str]]:
+        events = record_events(plan, rec, renditions, day=day, sealed_in=sealed_in, supersedes=replaced, key=key)
+        return events, core_fields(plan, rec, original=original, events=events, pages=pages or 0,
+                                   composition=composition, application=original["创建程序"])
+
+    def key_for(day: str | None) -> str | None:
+        return stamp_key(plan, rec, made, fields=fields_for(day, "", None)[1], by_path=by_path, pages=pages,
+                         key=key) if day else None
+
+    old = carried_over(previous, rec, made, staging, key_for)
+    if old is not None:
+        first = old["stamped"]
+        events, fields = old["业务"], fields_for(first["date"], "", None)[1]
+        fields["events"] = _events_text(events)
+        stamped = dict(first)
+    else:
+        events, fields = fields_for(today, version, supersedes)
+        stamped = {"date": today, "version": version, "key": key_for(today)} if made else None
     relations, stamps, digitized, missing = [], {}, [], []
+    old_files = {f["path"]: f for f in old["files"]} if old is not None else {}
     for r in renditions:
         if r.source is None:
             if r.reason:
                 missing.append({"文件": r.of.path, "原因": r.reason})
             continue
-        stamps[r.path] = stamp_rendition(plan, rec, r, staging, pages=pages, fields=fields, part=by_path[r.of.path])
         staged = staging / r.path[len("data/"):]
-        sign.sign_pdf(staged, key, location=cfg.fonds_name)
+        if old is not None:
+            stamps[r.path] = old["stamps"][r.path]
+        else:
+            stamps[r.path] = stamp_rendition(plan, rec, r, staging, pages=pages, fields=fields,
+                                             part=by_path[r.of.path])
+            sign.sign_pdf(staged, key, location=cfg.fonds_name)
         files.append({"role": r.role, "path": r.path, "name": Path(r.path).name, "size": staged.stat().st_size,
-                      "sha256": sha256_of(staged), "format": "PDF/A-2b", "页数": r.pages, "of": r.of.path,
-                      "method": r.method})
+                      "sha256": old_files[r.path]["sha256"] if old is not None else sha256_of(staged),
+                      "format": "PDF/A-2b", "页数": r.pages, "of": r.of.path, "method": r.method})
         relations.append({"关系类型": "版式文件", "源": r.of.path, "目标": r.path,
-                          "描述": f"PDF/A-2b 版式文件（{r.method}），已加盖归档章并写入元数据"})
+                          "描述": f"PDF/A-2b 版式文件（{r.method}），已加盖归档章并写入元数据"
+                                  + (f"，沿用 {plan.year}/{stamped['version']} 封装时的文件（逐字节相同）"
+                                     if old is not None else "")})
         if r.digitization is not None:
             digitized.append({"文件": r.of.path, **{k: v for k, v in r.digitization.items()
                                                     if k not in ("dpi", "layout_dpi")}})
@@ -315,7 +433,7 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
         "rendition": {"status": "ok" if main is not None and main.source is not None else "none",
                       "reason": main.reason if main is not None and main.source is None else None},
         "normalization": {"missing": missing},
-        "submission": rec.submission, "version": version, "supersedes": supersedes,
+        "submission": rec.submission, "version": version, "supersedes": supersedes, "stamped": stamped,
         **({"letter": rec.letter, "主送": [rec.letter.get("unit")]} if rec.letter is not None else {}),
     }
 
@@ -366,10 +484,10 @@ PARALLEL_FROM = 16          # 件 from which stamping and signing run in two pro
 
 def _describe_one(i: int) -> dict:
     """:func:`describe_record` of the i-th 件 (in a forked worker: the state comes from :func:`lay_out`)."""
-    plan, per_record, staging, version, supersedes, today, key = parallel.shared()
+    plan, per_record, staging, version, supersedes, today, key, previous = parallel.shared()
     rec = plan.records[i]
     return describe_record(plan, rec, per_record.get(rec.seq, []), staging, version=version,
-                           supersedes=supersedes, today=today, key=key)
+                           supersedes=supersedes, today=today, key=key, previous=previous)
 
 
 def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str,
@@ -393,7 +511,12 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         for r in renditions:
             per_record.setdefault(r.rec.seq, []).append(r)
         unstamped, failed = [], []
-        state = (plan, per_record, staging, version, supersedes, today, key)
+        previous = previous_records(staging.parent / supersedes, supersedes) if supersedes else None
+        if any(r.method == "OCRmyPDF" for r in renditions):
+            from .. import ocr
+
+            ocr.version()                        # once, before the workers fork
+        state = (plan, per_record, staging, version, supersedes, today, key, previous)
         described = parallel.fork_map(_describe_one, range(len(plan.records)), state=state,
                                       parallel_from=PARALLEL_FROM)
         for rec, meta in zip(plan.records, console.progress(described, "stamping, signing and describing",
@@ -428,6 +551,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         "catalogue": catalogue,
         "rejected": sorted(r.submission["file"] for r in subs if r.submission.get("status") == "rejected"),
         "renditions_missing": failed, "stamps_not_placed": unstamped,
+        "pdfs_carried_over": sum(1 for m in records_meta if (m.get("stamped") or {}).get("version") not in (None, version)),
         "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": _pyhanko_version(),
                      "ocr": ocr.version() if any(r.method == "OCRmyPDF" for r in renditions) else None},
         "signature": sign.describe(key),
@@ -565,6 +689,9 @@ def _print_changes(report: dict) -> None:
     if report.get("reason"):
         console.say(f"sealed although unchanged: {report['reason']}")
     console.say(changes.summary_line(delta))
+    if report.get("pdfs_carried_over"):
+        console.say(f"{report['pdfs_carried_over']} 件 unchanged since {report['supersedes']}: their stamped, signed "
+                    f"PDFs taken over byte for byte")
     for label, key in (("+", "added"), ("-", "removed"), ("~", "changed")):
         for c in (delta or {}).get(key) or []:
             console.say(f"  {label} {c['档号']}  {c['题名']}")
