@@ -236,3 +236,57 @@ def test_central_directory_is_zipfiles_or_left_to_zipfile(tmp_path, case):
         with pytest.raises(UnsafeFile) as err:
             check_file(tmp_path / "a.xlsx", data)
         assert err.value.rule == "corrupt-file"
+
+
+@pytest.mark.parametrize("case", ["form", "utf8", "cp437"])
+def test_checked_copy_holds_the_same_members_stored(tmp_path, case):
+    """The copy the checks hand the reader: every member of the file, same name and bytes, stored; zipfile
+    verifies each one's CRC-32 reading it."""
+    import io
+    import zipfile
+
+    from kjhdz_docs.intake.safety import check_zip
+
+    data = SAME[case](tmp_path)
+    copies: list[bytes] = []
+    check_zip(tmp_path / "a.xlsx", data=data, unpacked=copies)
+    assert len(copies) == 1
+    with zipfile.ZipFile(io.BytesIO(data)) as zf, zipfile.ZipFile(io.BytesIO(copies[0])) as copy:
+        assert [i.filename for i in copy.infolist()] == [i.filename for i in zf.infolist()]
+        assert {i.compress_type for i in copy.infolist()} == {zipfile.ZIP_STORED}
+        assert copy.testzip() is None
+        assert [i.CRC for i in copy.infolist()] == [i.CRC for i in zf.infolist()]
+        if case != "cp437":          # (that file's local headers still say UTF-8: zipfile refuses to read it)
+            for info in zf.infolist():
+                assert copy.read(info.filename) == zf.read(info)
+
+
+def test_reader_reads_the_checked_copy_as_the_file(tmp_path):
+    """calamine reads the stored copy to exactly the grid it reads from the file itself."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from kjhdz_docs.intake.reader import read_workbook
+
+    path = sp.write_statistics(tmp_path / "河北省-统计表.xlsx", "河北省", sp.sample_values("河北省"),
+                               style="cover_sheet")
+    sniffed = check_file(path, path.read_bytes())
+    assert sniffed.unpacked is not None and len(sniffed.unpacked) > path.stat().st_size
+    grid = read_workbook(path, path.read_bytes())
+    own = CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+    assert [s.name for s in grid.sheets] == own.sheet_names
+    for sheet in grid.sheets:
+        assert sheet.rows == own.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+
+
+def test_no_copy_for_a_zip_read_by_zipfile_or_a_large_member(tmp_path):
+    """Anything left to zipfile (here an archive comment) and a member past one inflation step are read by the
+    reader from the file's own bytes."""
+    from kjhdz_docs.intake.safety import check_zip
+
+    for data in (_zip_bytes(MEMBERS, comment=b"made by hand"),
+                 _zip_bytes([("[Content_Types].xml", b"<Types/>"), ("xl/big.xml", b"<a/>" * 100_000)])):
+        copies: list[bytes] = []
+        check_zip(tmp_path / "a.xlsx", data=data, unpacked=copies)
+        assert copies == []

@@ -126,10 +126,11 @@ class UnreadableWorkbook(UnsafeFile):
 def read_workbook(path: Path, data: bytes | None = None) -> WorkbookGrid:
     """Check and read every sheet of ``path`` (from its bytes ``data`` when the caller already read them);
     raises :class:`UnsafeFile` with a rule and a message."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     sniffed = check_file(path, data)
     try:
-        wb = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
+        source = sniffed.unpacked if sniffed.unpacked is not None else data     # the checked members, stored
+        wb = CalamineWorkbook.from_path(str(path)) if source is None else CalamineWorkbook.from_filelike(io.BytesIO(source))
     except Exception as exc:  # calamine raises its own error types (PasswordError, ZipError, XlsError …)
         name = type(exc).__name__
         if "Password" in name or "password" in str(exc).lower():

@@ -17,8 +17,9 @@ import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 MAX_FILE_BYTES = 30 * 1024 * 1024          # a filled form is a few KB; a scan pasted in, a few MB
 MAX_MEMBERS = 2_000
@@ -63,6 +64,9 @@ class Sniffed:
     container: str     # "zip" | "ole"
     format: str        # "xlsx" | "ods" | "xls"
     warnings: tuple[str, ...] = ()   # macros, external links, DDE formulas: never run or resolved
+    # the checked workbook again as a zip of the same members, stored (not compressed): the bytes the checks
+    # inflated, so that the reader does not inflate them a second time (None: read the file's own bytes)
+    unpacked: bytes | None = field(default=None, repr=False, compare=False)
 
 
 _DDE = re.compile(rb"<f\b[^>]*>[^<]*?[A-Za-z][\w.]*\|[^<]*!")
@@ -122,16 +126,21 @@ def _ole_is_encrypted(path: Path) -> bool:
     return False
 
 
-def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> tuple[str, ...]:
+def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None,
+              unpacked: list | None = None) -> tuple[str, ...]:
     """Refuse zip bombs, lying zips, DTD/entity declarations and encrypted ODS; bounded memory. Returns the
     warnings of :func:`_active_content` (macros, external links, DDE formulas are reported, never run).
 
     The file (at most :data:`MAX_FILE_BYTES`) is read once; every member is inflated from it with
     zlib in :data:`CHUNK` steps (``max_length``), so no member can grow past the caps in memory.
+
+    With a list ``unpacked``, a plain .xlsx whose members each fit one step (at most :data:`UNPACKED_BYTES`
+    inflated in all) gets its checked, inflated copy appended (:func:`stored_zip`), for the reader.
     """
     if data is None:
         data = path.read_bytes()
     infos = central_directory(data)
+    keep = unpacked is not None and fmt == "xlsx" and infos is not None
     if infos is None:                   # anything unusual: zipfile's own reading, and its errors
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -161,15 +170,46 @@ def check_zip(path: Path, *, fmt: str = "xlsx", data: bytes | None = None) -> tu
                                            "请另存为 .xlsx 后重新报送")
     total = 0
     found: dict[str, list[str]] = {}
+    parts: list[tuple[Member, bytes]] = []
+    keep = keep and len(names) == len(infos)            # no member named twice
     for info in infos:
         seen, head = _inflate_checked(data, info, MAX_TOTAL_INFLATED - total, found)
         total += seen
+        if keep:
+            if seen == len(head) and total <= UNPACKED_BYTES:
+                parts.append((info, head))
+            else:
+                keep = False
         if info.filename == "META-INF/manifest.xml" and b"encryption-data" in head:
             raise UnsafeFile("password-protected", "工作簿设置了打开密码，无法读取；请取消密码后重新报送")
         lower = info.filename.lower()
         if lower.startswith("xl/externallinks/_rels/"):
             found.setdefault("targets", []).extend(t.decode("utf-8", "replace") for t in _LINK_TARGET.findall(head))
+    if keep:
+        unpacked.append(stored_zip(parts))
     return _active_content(names, found)
+
+
+UNPACKED_BYTES = 4 * 1024 * 1024      # a filled form inflates to about 30 KB
+
+
+def stored_zip(parts: list[tuple["Member", bytes]]) -> bytes:
+    """A zip of ``parts`` (checked members and their inflated bytes, in their order), every member stored
+    under its own name and CRC-32 — the same workbook, nothing left to inflate."""
+    local, central, offset = [], [], 0
+    pack_local, pack_central = _LOCAL.pack, _CENTRAL.pack
+    for info, content in parts:
+        utf8 = info.flag_bits & 0x800
+        name = info.filename.encode("utf-8" if utf8 else "cp437")
+        n = len(content)
+        head = pack_local(ZIP_MAGIC, 20, utf8, 0, 0, 0x21, info.CRC, n, n, len(name), 0)
+        local += (head, name, content)
+        central += (pack_central(b"PK\x01\x02", 20, 0, 20, 0, utf8, 0, 0, 0x21, info.CRC, n, n, len(name),
+                                 0, 0, 0, 0, 0, offset), name)
+        offset += len(head) + len(name) + n
+    directory = b"".join(central)
+    end = _END.pack(EMPTY_ZIP_MAGIC, 0, 0, len(parts), len(parts), len(directory), offset, 0)
+    return b"".join(local) + directory + end
 
 
 _LOCAL = struct.Struct("<4s5H3L2H")
@@ -178,8 +218,7 @@ _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")       # central directory entry (zipf
 _MAX_EXTRACT_VERSION = 63                        # zipfile.MAX_EXTRACT_VERSION
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """What the checks need of one central directory entry (the names of :class:`zipfile.ZipInfo`'s)."""
     filename: str
     flag_bits: int
@@ -313,7 +352,8 @@ def check_file(path: Path, data: bytes | None = None) -> Sniffed:
     raises :class:`UnsafeFile` otherwise."""
     kind = sniff(path, data)
     if kind.container == "zip":
-        warnings = check_zip(path, fmt=kind.format, data=data)
-        if warnings:
-            return Sniffed(kind.container, kind.format, warnings)
+        unpacked: list[bytes] = []
+        warnings = check_zip(path, fmt=kind.format, data=data, unpacked=unpacked)
+        if warnings or unpacked:
+            return Sniffed(kind.container, kind.format, warnings, unpacked[0] if unpacked else None)
     return kind
