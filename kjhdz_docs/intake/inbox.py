@@ -56,11 +56,20 @@ def default_inbox(year: int, kind: FormKind) -> Path:
 _NOFOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes; a path swapped for a symbolic link since it was listed is refused (O_NOFOLLOW)."""
+def _read_bytes(path: Path, size: int = 0) -> bytes:
+    """The file's bytes (``size``: the length it was listed with, a hint); a path swapped for a symbolic link
+    since it was listed is refused (O_NOFOLLOW). Read to its end, whatever its length now."""
     fd = os.open(path, _NOFOLLOW)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+    try:
+        first = os.read(fd, size + 1)
+        if not first:
+            return first
+        parts = [first]
+        while more := os.read(fd, 1 << 16):
+            parts.append(more)
+        return first if len(parts) == 1 else b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def sha256_of(path: Path) -> str:
@@ -136,7 +145,7 @@ def read_submission(path: Path, rel: str, kind: FormKind, roster: Roster) -> Sub
     name = path.name.lower()
     suffix = path.suffix.lower()
     # a workbook of sane size is read once: its bytes serve the digest, the safety checks and the reader
-    data = _read_bytes(path) if suffix in WORKBOOK_SUFFIXES and st.st_size <= MAX_FILE_BYTES else None
+    data = _read_bytes(path, st.st_size) if suffix in WORKBOOK_SUFFIXES and st.st_size <= MAX_FILE_BYTES else None
     sub = Submission(file=rel, sha256=hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path),
                      size=st.st_size, status=Status.UNMATCHED, modified=st.st_mtime)
     if name in SYSTEM_FILES or name.startswith("~$") or name.startswith("._"):
@@ -256,7 +265,8 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
     # and copy — every object and page of it; gc.unfreeze gives it back to the collector afterwards
     gc.freeze()
     try:
-        results = parallel.fork_map(_work, files, state=(kind, roster), procs=procs)   # workers inherit the roster
+        # this process reads files too, beside the forked workers, which inherit the roster
+        results = parallel.fork_share(_work, files, state=(kind, roster), procs=procs)
         subs = list(console.progress(results, label, total=len(files)) if progress else results)
     finally:
         gc.unfreeze()
