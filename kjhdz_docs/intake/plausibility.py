@@ -153,18 +153,20 @@ def flag_report(report: IntakeReport, roster, previous=None, settings: Settings 
     count = 0
     limits = {ind.id: settings.factor_for(ind.id) for ind in INDICATORS}
     bounds = {key: (m / limits[key[1]], m * limits[key[1]]) for key, m in medians.items() if m > 0}
+    per_kind: dict[str, list] = {}      # kind → (indicator, limit, peer median, its bounds) of every indicator
     for sub in accepted:
         mine = last.get(sub.unit, {})
         kind = kinds.get(sub.unit, "other")
+        if kind not in per_kind:
+            per_kind[kind] = [(ind, limits[ind.id], medians.get((kind, ind.id)),
+                               *bounds.get((kind, ind.id), (None, None))) for ind in INDICATORS]
         sub.flags = [f for f in sub.flags if f.get("rule") not in ("previous-year", "peers", "previous-year+peers")]
-        for ind in INDICATORS:
-            value = sub.values.get(ind.id)
+        values = sub.values
+        for ind, limit, median, low, high in per_kind[kind]:
+            value = values.get(ind.id)
             if not value or value <= 0:
                 continue
-            limit = limits[ind.id]
-            prev = mine.get(ind.id)
-            median = medians.get((kind, ind.id))
-            low, high = bounds.get((kind, ind.id), (None, None))
+            prev = mine.get(ind.id) if mine else None
             # the cheap test first: within the bounds of both references (the peers' computed once a kind)
             if (prev is None or prev <= 0 or prev * limit >= value >= prev / limit) and \
                     (low is None or high >= value >= low):
