@@ -210,8 +210,10 @@ def _run_batch(soffice: str, jobs: list[Job], staging: Path, *, pdfa: bool, time
                                 start_new_session=True, stdin=subprocess.DEVNULL)
         try:
             _, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:             # a timeout, Ctrl-C or SIGTERM: no soffice is left behind
             _kill_group(proc)
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                raise
             done = [job.source.name for job, p in staged if (outdir / (p.stem + out_suffix)).exists()]
             pending = [job.source.name for job, p in staged if not (outdir / (p.stem + out_suffix)).exists()]
             raise ConversionTimeout(

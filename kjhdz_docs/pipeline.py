@@ -6,6 +6,10 @@ was unchanged — ``invoke verify`` checks every version) → browse (a sample y
 :class:`~kjhdz_docs.errors.KjhdzError`) stops the run where it happened; a rejected submitted file
 does not: it is the intake's finding, sealed with its reason, and the run ends with exit code 0 after
 printing, last, what was rejected and where to look (so that ``build-all && …`` chains).
+
+While the notice, the 推荐清单 and the summary are built, a forked process makes the seal's renditions of the
+submitted files ahead into the cache (:mod:`kjhdz_docs.archive.prefetch`); the seal waits for it, then finds
+them there.
 """
 
 from __future__ import annotations
@@ -29,9 +33,14 @@ def build_all(year: int) -> int:
     from .recommendations import build_recommendations
     from .summary import build_summary
 
+    from .archive.prefetch import Ahead
+
     sealed: list[str] = []
+    ahead: list[Ahead] = []
 
     def archive_step() -> int:
+        for process in ahead:             # stops after what it is converting; the seal waits for that
+            process.finish()
         before = _versions(year)
         done = seal_year(year)
         sealed.extend(v for v in _versions(year) if v not in before)
@@ -57,15 +66,21 @@ def build_all(year: int) -> int:
     rejected = False
     timings = []
     began = time.monotonic()
-    for name, step in steps:
-        console.say(f"[bold]── {name} ──[/bold]")
-        started = time.monotonic()
-        result = step()
-        timings.append((name, f"{time.monotonic() - started:.1f} s", result or 0))
-        if result == ExitCode.REJECTED_INPUT:
-            rejected = True
-        elif result:
-            raise RuntimeError(f"{name} returned the unexpected exit code {result}")
+    try:
+        for name, step in steps:
+            if name == "notice":          # the inboxes are complete: the seal's renditions can start
+                ahead.append(Ahead(year))
+            console.say(f"[bold]── {name} ──[/bold]")
+            started = time.monotonic()
+            result = step()
+            timings.append((name, f"{time.monotonic() - started:.1f} s", result or 0))
+            if result == ExitCode.REJECTED_INPUT:
+                rejected = True
+            elif result:
+                raise RuntimeError(f"{name} returned the unexpected exit code {result}")
+    finally:
+        for process in ahead:
+            process.stop()
     console.table(f"{year}: every step done", ["step", "time", "exit"], timings)
     console.err.print(f"{year}: every step done in {time.monotonic() - began:.1f} s "
                       f"({', '.join(f'{n} {t}' for n, t, _ in timings)})", highlight=False, soft_wrap=True)

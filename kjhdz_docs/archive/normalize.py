@@ -102,7 +102,11 @@ def make_renditions(plan: YearPlan, staging: Path, work: Path) -> list[Rendition
     from .. import converter
     from ..intake.safety import UnsafeFile, check_file
 
+    from .prefetch import wait_all
+
     renditions = plan_renditions(plan)
+    with console.status("waiting for the renditions made ahead"):
+        wait_all()
     batches: dict[str, list[tuple[Path, Path]]] = {"read": [], "rejected": []}
     waiting: dict[Path, Rendition] = {}
     scans: list[Rendition] = []
@@ -123,46 +127,92 @@ def make_renditions(plan: YearPlan, staging: Path, work: Path) -> list[Rendition
         waiting[target] = r
         status = (r.rec.submission or {}).get("status")
         batches["rejected" if status == "rejected" and r.role == "rendition" else "read"].append((staged, target))
-    for name, jobs in batches.items():
-        if not jobs:
-            continue
-        with console.status(f"converting {len(jobs)} submitted workbook(s) and document(s) to PDF/A-2b ({name})"):
-            try:
-                converter.convert_to_pdf(jobs, workers=2)
-            except ConversionError as exc:
-                log.warning("%d of %d file(s) could not be rendered: %s", len(exc.documents), len(jobs),
-                            str(exc).splitlines()[0])
-        for _, target in jobs:
-            r = waiting[target]
-            if target.exists():
-                r.source = target
-            else:
-                r.reason = "未转换：LibreOffice 未能打开该文件生成 PDF/A，按原样归档"
-    if scans:
-        _ocr_all(scans, staging, work)
+    wait_ocr = _start_ocr(scans, staging, work)     # the scans' OCR runs beside LibreOffice's conversions
+    try:
+        for name, jobs in batches.items():
+            if not jobs:
+                continue
+            with console.status(f"converting {len(jobs)} submitted workbook(s) and document(s) to PDF/A-2b ({name})"):
+                try:
+                    converter.convert_to_pdf(jobs, workers=2)
+                except ConversionError as exc:
+                    log.warning("%d of %d file(s) could not be rendered: %s", len(exc.documents), len(jobs),
+                                str(exc).splitlines()[0])
+            for _, target in jobs:
+                r = waiting[target]
+                if target.exists():
+                    r.source = target
+                else:
+                    r.reason = "未转换：LibreOffice 未能打开该文件生成 PDF/A，按原样归档"
+    finally:
+        wait_ocr()
     return renditions
+
+
+def _start_ocr(scans: list[Rendition], staging: Path, work: Path):
+    """Start :func:`_ocr_all` in a thread (its OCRmyPDF processes and LibreOffice's share the cores: neither
+    waits for the other's start-up and tail); returns the function that waits for it and re-raises its error."""
+    import threading
+
+    if not scans:
+        return lambda: None
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _ocr_all(scans, staging, work, show=False)
+        except BaseException as exc:       # handed to the waiting thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="ocr", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        with console.status(f"OCR of {len(scans)} scan(s) (PDF/A-2b, chi_sim)"):
+            thread.join()
+        if failed:
+            raise failed[0]
+    return wait
 
 
 OCR_PROCESSES = 2          # OCRmyPDF runs with --jobs 1; two scans at a time use both cores
 
 
-def _ocr_all(scans: list[Rendition], staging: Path, work: Path) -> None:
+def ocr_key(scan: Path) -> tuple[str, int | None, dict]:
+    """The cache key of ``scan``'s OCR (its bytes, the resolution given to OCRmyPDF, the languages, the
+    programs' versions, the code), that resolution, and the scan's 数字化属性."""
+    from .. import cache, ocr
+
+    found = digitization(scan)
+    dpi = found["layout_dpi"] if scan.suffix.lower() != ".pdf" and not found.get("dpi") else None
+    key = (cache.Key("ocr").file("scan", scan).add("dpi", dpi).add("languages", ocr.LANGUAGES)
+           .add("tools", ocr.version()).add("code", cache.file_sha256(Path(ocr.__file__))).hexdigest())
+    return key, dpi, found
+
+
+def ocr_into_cache(scan: Path, target: Path, key: str, dpi: int | None) -> str | None:
+    """OCR ``scan`` into ``target`` and keep it in the cache under ``key``; the reason when it failed."""
+    from .. import cache, ocr
+
+    result = ocr.to_pdfa(scan, target, image_dpi=dpi)
+    if not result.ok:
+        return result.reason
+    cache.put("ocr", key, {"pdf": target})
+    return None
+
+
+def _ocr_all(scans: list[Rendition], staging: Path, work: Path, *, show: bool = True) -> None:
     """OCR every scan into ``work``: one OCR per distinct content (within the run and, through the cache,
     across runs), two OCRmyPDF processes at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .. import cache, ocr
+    from .. import cache
 
     first: dict[str, tuple[Rendition, Path, Path, int | None]] = {}    # key → the scan that is OCR'd
     same: list[tuple[Rendition, str, Path]] = []                        # scans whose content comes again
     for n, r in enumerate(scans):
         staged = _staged(staging, r.of)
-        r.digitization = digitization(staged)
-        dpi = None
-        if staged.suffix.lower() != ".pdf" and not r.digitization.get("dpi"):
-            dpi = r.digitization["layout_dpi"]
-        key = (cache.Key("ocr").file("scan", staged).add("dpi", dpi).add("languages", ocr.LANGUAGES)
-               .add("tools", ocr.version()).add("code", cache.file_sha256(Path(ocr.__file__))).hexdigest())
+        key, dpi, r.digitization = ocr_key(staged)
         target = work / f"ocr-{n:04d}.pdf"
         if key in first:
             same.append((r, key, target))
@@ -175,15 +225,15 @@ def _ocr_all(scans: list[Rendition], staging: Path, work: Path) -> None:
         if hit is not None and "pdf" in hit.files:
             r.source = cache.restore(hit, "pdf", target)
             return
-        result = ocr.to_pdfa(staged, target, image_dpi=dpi)
-        if not result.ok:
-            r.reason = result.reason + "；原件按原样归档"
+        why = ocr_into_cache(staged, target, key, dpi)
+        if why:
+            r.reason = why + "；原件按原样归档"
             return
         r.source = target
-        cache.put("ocr", key, {"pdf": target})
 
     with ThreadPoolExecutor(max_workers=OCR_PROCESSES) as pool:
-        for _ in console.progress(pool.map(one, first), "OCR of the scans (PDF/A-2b, chi_sim)", total=len(first)):
+        done = pool.map(one, first)
+        for _ in (console.progress(done, "OCR of the scans (PDF/A-2b, chi_sim)", total=len(first)) if show else done):
             pass
     for r, key, target in same:
         made = first[key][0]
