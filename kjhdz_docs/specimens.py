@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import stat
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -254,6 +255,8 @@ STATISTICS_LAYOUT_STYLES: dict[str, dict] = {
     "sub_regions": {"sub_regions": (("石家庄市", "石家庄市"), ("唐山市", "唐山市")), "own_sheet": "全省汇总"},
     "formula_noise": {"formulas": True},                                    # =SUM(…) cached 132.00000000000003
     "subtotals": {"subtotals": True},                                       # 经费小计 / 人员小计 rows
+    "totals": {"subtotals": True,                                           # 经费合计 / 人员合计 rows
+               "subtotal_label": {forms.FUNDING: "经费合计", forms.STAFF: "人员合计"}},
     "macros": {"macros": True},                                             # vbaProject.bin in a .xlsx
     "external_link": {"external_link": True},                               # an externalLink part, cached values
 }
@@ -276,7 +279,8 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
                             header_row: bool = False, seq_col: bool = False, title_rows: int = 0,
                             money_unit: str = "万元", money_decl: str = "group", people_unit: str = "人次",
                             people_decl: str = "group", formulas: bool = False, subtotals: bool = False,
-                            subtotal_error: dict | None = None, extra_cells: dict | None = None,
+                            subtotal_error: dict | None = None, subtotal_label: dict | None = None,
+                            extra_cells: dict | None = None,
                             unit_column: bool | None = None, group_unit: dict | None = None) -> dict[str, str]:
     """Write one filled 统计表 into ``ws``; returns {A1 of a formula cell: its cached value} to patch in."""
     from openpyxl.utils import get_column_letter
@@ -365,7 +369,8 @@ def statistics_layout_sheet(ws, unit_text: str, values: dict, *, year: int = 202
             rows_of = [i for i in forms.INDICATORS if i.group == ind.group]
             total = sum((Decimal(values.get(i.id, 0)) for i in rows_of), Decimal(0))
             total += Decimal((subtotal_error or {}).get(ind.group, 0))
-            ws.cell(r, label_c, "经费小计" if ind.group == forms.FUNDING else "人员小计")
+            ws.cell(r, label_c, (subtotal_label or {}).get(ind.group)
+                    or ("经费小计" if ind.group == forms.FUNDING else "人员小计"))
             groups[ind.group].append(r)
             ws.cell(r, value_c, _in_unit(total if ind.is_money else int(total), unit))
             if unit_c:
@@ -431,6 +436,24 @@ def write_fifo(path: Path) -> Path:
     """An inbox entry that is a FIFO named like a workbook (opening it for reading would block)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(path)
+    return Path(path)
+
+
+def write_device(path: Path) -> Path:
+    """An inbox entry that is a character device named like a workbook (the numbers of /dev/null: were it
+    opened, it would read as an empty file); needs the right to make device nodes (PermissionError else)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    return Path(path)
+
+
+def write_socket(path: Path) -> Path:
+    """An inbox entry that is a Unix socket named like a workbook (bound, then closed: the entry stays)."""
+    import socket
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.bind(os.fspath(path))
     return Path(path)
 
 

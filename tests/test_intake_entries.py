@@ -125,3 +125,27 @@ def test_seal_accepts_a_report_with_links_and_fifos(tmp_path):
     assert str(tmp_path) not in target
     assert by["pipe.xlsx"]["file_type"] == "fifo"
     assert not any(p.is_symlink() for p in bag.rglob("*"))
+
+
+def test_devices_and_sockets_skipped_with_a_note_never_opened(tmp_path):
+    """A character device (the numbers of /dev/null: opened, it would read as an empty file and be rejected
+    empty-file) and a Unix socket, both named like workbooks: skipped with a note naming what they are; neither
+    opened, hashed, counted nor given a unit; the regular form beside them is read as usual."""
+    inbox = tmp_path / "statistics"
+    sp.write_statistics(inbox / "北京市.xlsx", "北京市", sp.sample_values("北京市"))
+    try:
+        sp.write_device(inbox / "河北省.xlsx")
+    except PermissionError:
+        pytest.skip("this machine does not allow making device nodes")
+    sp.write_socket(inbox / "山西省.xlsx")
+    report = read_inbox(2024, FormKind.STATISTICS, inbox, progress=False)
+    by = {s.file: s for s in report.submissions}
+    assert sorted(by) == ["北京市.xlsx", "山西省.xlsx", "河北省.xlsx"]
+    assert [s.unit for s in report.accepted] == ["北京市"] and by["北京市.xlsx"].values == sp.sample_values("北京市")
+    for name, kind, said in (("河北省.xlsx", "device", "字符设备"), ("山西省.xlsx", "socket", "套接字")):
+        sub = by[name]
+        assert (sub.status, sub.file_type, sub.sha256, sub.size, sub.unit) == (Status.UNMATCHED, kind, "", 0, None)
+        assert sub.notes == [f"「{name}」是{said}，不是普通文件，已跳过（未读取、未归档）"] and sub.problems == []
+    data = report_json(report)
+    assert {s["file"]: s.get("file_type") for s in data["submissions"]} == \
+        {"北京市.xlsx": None, "河北省.xlsx": "device", "山西省.xlsx": "socket"}

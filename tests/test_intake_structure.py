@@ -32,7 +32,7 @@ def rules(sub):
     return [(p.rule, p.sheet, p.cell) for p in sub.problems]
 
 
-@pytest.mark.parametrize("style", ["values_left", "header_row", "formula_noise", "subtotals", "sub_regions"])
+@pytest.mark.parametrize("style", ["values_left", "header_row", "formula_noise", "subtotals", "totals", "sub_regions"])
 def test_layouts_read_exactly(tmp_path, roster, style):
     sub = read(sp.write_statistics(tmp_path / f"{style}.xlsx", "河北省科学技术厅", VALUES, style=style), roster)
     assert sub.status is Status.ACCEPTED, sub.problems
@@ -206,6 +206,26 @@ def test_subtotal_that_does_not_add_up_is_flagged_not_changed(tmp_path, roster):
     assert [(f["indicator"], f["cell"], f["rule"]) for f in sub.flags] == [("funding.total", "统计表!C11", "total-mismatch")]
     assert sub.flags[0]["value"] == f"{(total + 100).normalize():f}"
     assert f"各分项之和为 {total.normalize():f}万元" in sub.flags[0]["message"]
+
+
+@pytest.mark.parametrize("style", ["subtotals", "totals"])
+def test_a_total_row_of_either_group_not_adding_up_is_flagged_with_its_cell(tmp_path, roster, style):
+    """A 合计 row as well as a 小计 row, in the money group and in the people group: each flagged with its own
+    cell and the sum of its parts; the figures accepted are the parts, exactly."""
+    from kjhdz_docs.forms import FUNDING, STAFF
+    path = sp.write_statistics(tmp_path / "t.xlsx", "河北省", VALUES, style=style,
+                               subtotal_error={FUNDING: Decimal("-0.01"), STAFF: 7})
+    sub = read(path, roster)
+    assert sub.status is Status.ACCEPTED and sub.values == VALUES and sub.problems == []
+    label = {"subtotals": ("经费小计", "人员小计"), "totals": ("经费合计", "人员合计")}[style]
+    money = sum(v for k, v in VALUES.items() if k.startswith("funding."))
+    staff = sum(v for k, v in VALUES.items() if k.startswith("staff."))
+    assert [(f["indicator"], f["cell"], f["rule"], f["value"]) for f in sub.flags] == [
+        ("funding.total", "统计表!C11", "total-mismatch", f"{(money - Decimal('0.01')).normalize():f}"),
+        ("staff.total", "统计表!C16", "total-mismatch", str(staff + 7))]
+    assert sub.flags[0]["message"] == (f"C11「{label[0]}」为 {(money - Decimal('0.01')).normalize():f}，"
+                                       f"各分项之和为 {money.normalize():f}万元，二者不等，请核实（汇总按各分项计）")
+    assert sub.flags[1]["message"] == f"C16「{label[1]}」为 {staff + 7}，各分项之和为 {staff}人次，二者不等，请核实（汇总按各分项计）"
 
 
 @pytest.mark.parametrize("style, words", [
