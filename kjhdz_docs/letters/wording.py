@@ -179,6 +179,15 @@ def _finds(text: str, word: str) -> list[int]:
     return [m.start() for m in re.finditer(re.escape(word), text)]
 
 
+def _warned(row: dict, after: list[str], facts: dict) -> None:
+    """The intake's warnings on the file (macros not run, external links not updated, DDE formulas not run)
+    as paragraphs before the closing line, and in the letter's facts (a letter without them keeps its key)."""
+    warnings = [str(w).rstrip("。") for w in row.get("warnings") or []]
+    if warnings:
+        after[-1:-1] = [f"另：所报文件{w}。" for w in warnings]
+        facts["warnings"] = warnings
+
+
 def rejection(season: Season, unit: str, row: dict, letter_date: dt.date) -> Letter:
     title = season.form_title(row["form"])
     email = contact_address(season)
@@ -201,6 +210,7 @@ def rejection(season: Season, unit: str, row: dict, letter_date: dt.date) -> Let
     facts = {"file": row["file"], "sha256": row["sha256"], "deadline": row["deadline"],
              "late": letter_date > season.deadline(row["form"]),
              "problems": [{k: p.get(k) for k in ("sheet", "cell", "rule", "message", "value")} for p in row["problems"]]}
+    _warned(row, after, facts)
     return Letter(REJECTION, unit, row["form"], facts, _split_title(f"关于退回修改{title}的通知"),
                   _addressee(season, unit, row), before, after, problems=problems, to=to, to_source=source, note=note)
 
@@ -240,6 +250,7 @@ def verification(season: Season, unit: str, row: dict, letter_date: dt.date) -> 
     facts = {"file": row["file"], "sha256": row["sha256"],
              "flags": [{k: f.get(k) for k in ("indicator", "cell", "value", "previous", "peer_median", "factor",
                                                "message")} for f in row["flags"]]}
+    _warned(row, after, facts)
     return Letter(VERIFICATION, unit, row["form"], facts, _split_title(f"关于核实{title}有关数据的函"),
                   _addressee(season, unit, row), before, after, flags=flags, to=to, to_source=source, note=note)
 
@@ -307,6 +318,7 @@ def receipt(season: Season, unit: str, row: dict, letter_date: dt.date) -> Lette
     after = ["特此回复。"]
     to, source, note = _recipient(season, unit, row)
     facts = {"file": row["file"], "sha256": row["sha256"], "received": row.get("received")}
+    _warned(row, after, facts)
     return Letter(RECEIPT, unit, row["form"], facts, [f"{FORM_ZH[row['form']]}收件回执"],
                   _addressee(season, unit, row), before, after, receipt=rows, to=to, to_source=source, note=note)
 

@@ -112,7 +112,7 @@ def _row(season: Season, unit: str, form: str, entries: list[dict], letters: lis
         files.append({"file": e["file"], "status": e["status"], "sha256": e["sha256"], "size": e["size"],
                       **_provenance(e), "problems": e.get("problems") or [],
                       "flags": e.get("flags") or [], "issuer": e.get("issuer"),
-                      "superseded_by": e.get("superseded_by")})
+                      "warnings": e.get("warnings") or [], "superseded_by": e.get("superseded_by")})
     files.sort(key=_received_key)
     accepted = [f for f in files if f["status"] == "accepted"]
     rejected = [f for f in files if f["status"] == "rejected"]
@@ -141,6 +141,7 @@ def _row(season: Season, unit: str, form: str, entries: list[dict], letters: lis
         "issuer": counting["issuer"] if counting else None,
         "problems": problems,
         "flags": list(counting["flags"]) if counting and state == "flagged" else [],
+        "warnings": list(counting["warnings"]) if counting else [],      # macros, external links, DDE formulas
         "files": [{k: f[k] for k in ("file", "status", "received", "sender", "sha256")} for f in files],
         "letters": letters,
         "deadline": deadline.isoformat(),
