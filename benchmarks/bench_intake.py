@@ -10,6 +10,8 @@ in this process on the same files, in rounds (``--rounds``, default 3): each rou
 with 2 processes, then with 1, then the pandas loop, so a burst of load from other work falls on both sides
 alike. Every round's times are printed; the ratio is the naive side's best time / the project's best time
 (the median round's times give the second figure). Both sides' libraries are imported before any timing.
+Each measurement starts once other processes on the machine use less than 0.3 of a core (waiting at most
+``--max-wait`` seconds over the whole run), and how many cores' worth they used while it ran is printed beside it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import re
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from common import emit, timer, verdict
+from common import OthersLoad, emit, timer, verdict, wait_for_quiet
 
 TARGET = 15.0
 
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="40 workbooks, 2 rounds (checks the benchmark runs)")
     ap.add_argument("--files", type=int, default=None, help="number of workbooks (default 1,000)")
     ap.add_argument("--rounds", type=int, default=None, help="times each side is measured (default 3)")
+    ap.add_argument("--max-wait", type=float, default=None,
+                    help="seconds, over the whole run, that measurements may wait for other processes to be quiet "
+                         "(default 90; 3 with --quick)")
     args = ap.parse_args(argv)
     n = args.files or (40 if args.quick else 1000)
     rounds = max(1, args.rounds or (2 if args.quick else 3))
@@ -91,24 +97,40 @@ def main(argv: list[str] | None = None) -> int:
 
         labels = {i.id: i.label for i in INDICATORS}
         project_runs, single_runs, naive_runs, accepted_runs, complete_runs = [], [], [], [], []
+        others: dict[str, list] = {"project": [], "single": [], "naive": []}
+        budget = time.perf_counter() + (args.max_wait if args.max_wait is not None else 3 if args.quick else 90)
+
+        def measured(side: str, work):
+            """One timed measurement, started once other processes are quiet (or the wait's budget is spent);
+            what they used meanwhile is recorded beside the time."""
+            wait_for_quiet(budget - time.perf_counter())
+            with OthersLoad() as load, timer() as t:
+                result = work()
+            others[side].append(load.cores)
+            return t(), result
+
+        def naive_all():
+            complete = 0
+            for p in paths:
+                _, values = naive_read(p, labels)
+                complete += len(values) == len(labels)
+            return complete
+
         for r in range(rounds):
-            with timer() as t_project:
-                report = read_inbox(2024, FormKind.STATISTICS, inbox, progress=False, roster=roster)
-            with timer() as t_single:
-                single = read_inbox(2024, FormKind.STATISTICS, inbox, progress=False, roster=roster, processes=1)
-            with timer() as t_naive:
-                complete = 0
-                for p in paths:
-                    _, values = naive_read(p, labels)
-                    complete += len(values) == len(labels)
-            project_runs.append(t_project())
-            single_runs.append(t_single())
-            naive_runs.append(t_naive())
+            t_project, report = measured("project", lambda: read_inbox(2024, FormKind.STATISTICS, inbox,
+                                                                         progress=False, roster=roster))
+            t_single, single = measured("single", lambda: read_inbox(2024, FormKind.STATISTICS, inbox, progress=False,
+                                                                       roster=roster, processes=1))
+            t_naive, complete = measured("naive", naive_all)
+            project_runs.append(t_project)
+            single_runs.append(t_single)
+            naive_runs.append(t_naive)
             accepted_runs.append(min(sum(s.status is Status.ACCEPTED for s in rep.submissions)
                                      for rep in (report, single)))
             complete_runs.append(complete)
-            print(f"  round {r + 1}: project {project_runs[-1]:.3f} s (1 process {single_runs[-1]:.3f} s), "
-                  f"naive {naive_runs[-1]:.2f} s: {naive_runs[-1] / project_runs[-1]:.1f}×", flush=True)
+            print(f"  round {r + 1}: project {t_project:.3f} s (1 process {t_single:.3f} s), naive {t_naive:.2f} s: "
+                  f"{t_naive / t_project:.1f}×  (other processes meanwhile: {_cores(others['project'][-1])} / "
+                  f"{_cores(others['single'][-1])} / {_cores(others['naive'][-1])} cores)", flush=True)
     project, single, naive = min(project_runs), min(single_runs), min(naive_runs)
     ratio, ratio_single = naive / project, naive / single
     ratio_median = statistics.median(naive_runs) / statistics.median(project_runs)
@@ -128,8 +150,13 @@ def main(argv: list[str] | None = None) -> int:
                     "project_runs_s": [round(t, 3) for t in project_runs],
                     "project_1proc_runs_s": [round(t, 3) for t in single_runs],
                     "naive_runs_s": [round(t, 3) for t in naive_runs],
+                    "others_cores": {k: [None if c is None else round(c, 2) for c in v] for k, v in others.items()},
                     "target": TARGET, "met": ratio >= TARGET, "accepted": accepted, "naive_complete": complete})
     return 0 if accepted == n else 1
+
+
+def _cores(value: float | None) -> str:
+    return "?" if value is None else f"{value:.2f}"
 
 
 if __name__ == "__main__":
