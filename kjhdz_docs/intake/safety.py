@@ -194,13 +194,14 @@ UNPACKED_BYTES = 4 * 1024 * 1024      # a filled form inflates to about 30 KB
 
 
 def stored_zip(parts: list[tuple["Member", bytes]]) -> bytes:
-    """A zip of ``parts`` (checked members and their inflated bytes, in their order), every member stored
-    under its own name and CRC-32 — the same workbook, nothing left to inflate."""
+    """A zip of ``parts`` (checked members of :func:`central_directory` and their inflated bytes, in their
+    order), every member stored under its own name (the same bytes, the same UTF-8 flag) and CRC-32 — the
+    same workbook, nothing left to inflate."""
     local, central, offset = [], [], 0
     pack_local, pack_central = _LOCAL.pack, _CENTRAL.pack
     for info, content in parts:
         utf8 = info.flag_bits & 0x800
-        name = info.filename.encode("utf-8" if utf8 else "cp437")
+        name = info.raw_name
         n = len(content)
         head = pack_local(ZIP_MAGIC, 20, utf8, 0, 0, 0x21, info.CRC, n, n, len(name), 0)
         local += (head, name, content)
@@ -227,6 +228,7 @@ class Member(NamedTuple):
     compress_size: int
     file_size: int
     header_offset: int
+    raw_name: bytes = b""          # the name's bytes as stored
 
 
 def central_directory(data: bytes) -> list[Member] | None:
@@ -267,7 +269,7 @@ def central_directory(data: bytes) -> list[Member] | None:
             name = raw.decode("utf-8" if flags & 0x800 else "cp437")
         except UnicodeDecodeError:
             return None
-        out.append(Member(name, flags, method, crc, csize, size, offset))
+        out.append(Member(name, flags, method, crc, csize, size, offset, raw))
     return out if pos == end else None
 
 
