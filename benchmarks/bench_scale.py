@@ -32,10 +32,11 @@ TARGET_UNCHANGED_S = 30.0
 TARGET_CORRECTION_S = 60.0
 
 
-def tree_rss(proc, pss: bool = False) -> tuple[int, int, int]:
+def tree_rss(proc, pss: bool = False, by_name: dict | None = None) -> tuple[int, int, int]:
     """(sum, max) of the resident set sizes of ``proc`` and all its descendants, in bytes, and (``pss``) the
     sum of their proportional set sizes: forked workers share their parent's pages, which every RSS counts
-    again and PSS splits among the processes sharing them (0 when not asked)."""
+    again and PSS splits among the processes sharing them (0 when not asked). ``by_name`` collects the largest
+    RSS seen per process (its name and first argument after the program)."""
     import psutil
 
     total = largest = shared = 0
@@ -51,6 +52,13 @@ def tree_rss(proc, pss: bool = False) -> tuple[int, int, int]:
             continue
         total += rss
         largest = max(largest, rss)
+        if by_name is not None:
+            try:
+                cmd = p.cmdline()
+                name = " ".join([Path(cmd[0]).name, *[Path(a).name for a in cmd[1:2]]]) if cmd else p.name()
+            except psutil.Error:
+                name = "?"
+            by_name[name] = max(by_name.get(name, 0), rss)
     return total, largest, shared
 
 
@@ -62,6 +70,7 @@ def build_all(data: Path, out: Path) -> dict:
                KJHDZ_CACHE=str(out / "cache"))            # the cold run starts with an empty cache
     invoke = str(Path(sys.executable).with_name("invoke"))
     peak = {"sum": 0, "max": 0, "pss": 0}
+    by_name: dict[str, int] = {}
     with timer() as t:
         proc = subprocess.Popen([invoke, "build-all", "--year", "2024", "--quiet"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -71,7 +80,7 @@ def build_all(data: Path, out: Path) -> dict:
         def sample() -> None:
             n = 0
             while not done.is_set():
-                total, largest, pss = tree_rss(ps, pss=n % 4 == 0)
+                total, largest, pss = tree_rss(ps, pss=n % 4 == 0, by_name=by_name if n % 4 == 0 else None)
                 peak["sum"] = max(peak["sum"], total)
                 peak["max"] = max(peak["max"], largest)
                 peak["pss"] = max(peak["pss"], pss)
@@ -84,7 +93,9 @@ def build_all(data: Path, out: Path) -> dict:
         done.set()
         sampler.join()
     return {"seconds": t(), "rc": proc.returncode, "peak_rss_mb": peak["sum"] / 2**20, "peak_pss_mb": peak["pss"] / 2**20,
-            "largest_process_mb": peak["max"] / 2**20, "stderr": stderr[-2000:]}
+            "largest_process_mb": peak["max"] / 2**20, "stderr": stderr[-2000:],
+            "steps": next((line for line in stderr.splitlines() if "every step done in" in line), ""),
+            "largest_by_process_mb": {k: round(v / 2**20) for k, v in sorted(by_name.items(), key=lambda x: -x[1])[:6]}}
 
 
 def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
@@ -129,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{1000 * r['seconds'] / n:7.1f} ms/unit  peak RSS {r['peak_rss_mb']:6.0f} MB, PSS {r['peak_pss_mb']:6.0f} MB "
               f"(largest process {r['largest_process_mb']:.0f} MB)" + ("" if listed else "  [no 推荐清单 PDF]"),
               flush=True)
+        for run in ("cold", "unchanged", "correction"):
+            got = r if run == "cold" else r.get(run)
+            if got:
+                print(f"         {run}: {got['steps']}\n           largest processes (MB): {got['largest_by_process_mb']}",
+                      flush=True)
         if "unchanged" in r:
             print(f"         again unchanged {r['unchanged']['seconds']:6.1f} s (exit {r['unchanged']['rc']}), "
                   f"after one corrected 统计表 {r['correction']['seconds']:6.1f} s (exit {r['correction']['rc']}, "
