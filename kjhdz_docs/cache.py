@@ -243,6 +243,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    """The folders in ``folder`` not starting with a dot ([] when it vanished: other processes write and prune
+    the same cache, and a writer's ``.tmp-*`` folder comes and goes at any moment)."""
+    try:
+        with os.scandir(folder) as found:
+            return [Path(e.path) for e in found if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _entry_folders(root: Path) -> list[Path]:
+    """Every ``<kind>/<2 hex>/<key>`` folder of the cache."""
+    return [entry for kind in _subfolders(root) for shard in _subfolders(kind) for entry in _subfolders(shard)]
+
+
 def prune(limit: int | None = None) -> tuple[int, int]:
     """Remove what killed writers left, then the least recently used entries until the cache is within
     ``limit`` bytes. Returns (entries removed, bytes now used)."""
@@ -258,12 +273,13 @@ def prune(limit: int | None = None) -> tuple[int, int]:
         if pid != os.getpid() and not _pid_alive(pid):
             shutil.rmtree(p, ignore_errors=True)
     entries = []
-    for entry in root.glob(f"*/??/*/{ENTRY}"):
-        folder = entry.parent
+    for folder in _entry_folders(root):
         try:
+            if not (folder / ENTRY).is_file():
+                continue
             size = sum(f.stat().st_size for f in folder.iterdir())
             entries.append((folder.stat().st_mtime, size, folder))
-        except OSError:
+        except OSError:                      # removed meanwhile by another process's prune
             continue
     used = sum(s for _, s, _ in entries)
     removed = 0
