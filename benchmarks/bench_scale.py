@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         checks.append(f"50 units ≤ {TARGET_50_S:g} s: {'met' if t50 <= TARGET_50_S else 'MISSED'} ({t50:.1f} s)")
     checks.append(f"peak RSS < {TARGET_RSS_MB:g} MB: {'met' if peak < TARGET_RSS_MB else 'MISSED'} ({peak:.0f} MB)")
     big = next((r for n, r in rows if n == 3000), None)
-    if big is not None:
+    if big is not None and big["rc"] not in (0, 1):
+        checks.append(f"3,000 units cold: FAILED (exit {big['rc']} after {big['seconds']:.1f} s)")
+    elif big is not None:
         checks.append(f"3,000 units cold ≤ {TARGET_3000_S:g} s: {'met' if big['seconds'] <= TARGET_3000_S else 'MISSED'}"
                       f" ({big['seconds']:.1f} s)")
         if "unchanged" in big:
