@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 and 6 units (checks the benchmark runs)")
     ap.add_argument("--units", default=None, help="comma-separated sizes (default 50,500,3000)")
+    ap.add_argument("--generated", default=None, help="keep each size's generated data in this folder and reuse "
+                                                       "it in later runs (the generation of 3,000 units takes minutes)")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in (args.units or ("3,6" if args.quick else "50,500,3000")).split(",")]
 
@@ -122,8 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"kjhdz-bench-scale-{n}-") as tmp:
             tmp = Path(tmp)
             with timer() as t_gen:
-                sample_data.write_scale_project(tmp / "data", n)
-            print(f"scale: {n} units generated in {t_gen():.1f} s; building …", flush=True)
+                kept = Path(args.generated) / str(n) if args.generated else None
+                reused = kept is not None and (kept / "2024").is_dir()
+                if reused:
+                    shutil.copytree(kept, tmp / "data", symlinks=True)
+                else:
+                    sample_data.write_scale_project(tmp / "data", n)
+                    if kept is not None:
+                        shutil.copytree(tmp / "data", kept, symlinks=True)
+            print(f"scale: {n} units {'copied from ' + str(kept) if reused else 'generated'} "
+                  f"in {t_gen():.1f} s; building …", flush=True)
             r = build_all(tmp / "data", tmp)
             listed = len(list((tmp / "build" / "2024" / "recommendations").glob("*.pdf")))
             if r["rc"] == 0 and not args.quick:       # then again unchanged, then after one corrected 统计表
