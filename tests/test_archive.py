@@ -736,3 +736,24 @@ def test_keys_inside_the_archive_are_refused(archive_env, monkeypatch):
     with pytest.raises(DataFileError) as exc:
         verify(2024)
     assert "must not be inside the archive folder" in str(exc.value)
+
+
+def test_the_facts_kept_for_the_next_seal_come_back_exactly(bag):
+    """The per-PDF results a seal keeps for the next version's seal of the same day (verify.keep_checks) are
+    those a fresh check finds, value for value and type for type (XMP bags are sets), for every PDF of a bag."""
+    from kjhdz_docs.archive import sign, verify
+
+    trusted = sign.trusted_fingerprints()
+    pdfs = sorted(bag.rglob("*.pdf"))
+    assert len(pdfs) > 10
+    signed = 0
+    for p in pdfs:
+        inspected = stamp.inspect_pdf(p)
+        check = sign.check_pdf(p, trusted) if "/documents/" in str(p) else None
+        signed += check is not None and check.ok
+        back = verify.facts_from_json(*json.loads(json.dumps(verify.facts_to_json(inspected, check))))
+        assert back[0] == inspected
+        if "fields" in inspected:
+            assert type(back[0]["fields"]["dc:language"]) is type(inspected["fields"]["dc:language"])
+        assert back[1] == check
+    assert signed > 10

@@ -198,6 +198,9 @@ def test_the_sample_year_twice_identical_then_unchanged_corrected_and_renumbered
             assert same == (code in carried), (code, f["path"])
         if code in carried:
             assert r2[code]["业务"] == r1[code]["业务"] and r2[code]["stamped"] == r1[code]["stamped"]
+    # the seal's 四性检测 took the per-PDF results of those PDFs from v1's seal of the same day, and says so
+    checked = json.loads((v2 / "data" / "reports" / "四性检测报告.json").read_text(encoding="utf-8"))
+    assert checked["ok"] and f"沿用 v1 的 {len(carried)} 件的 PDF" in checked["scope"]
 
     # a new notice serial: rebuilt, the PDF shows it
     number = bench.bump_serial(data, 2024)

@@ -23,7 +23,8 @@ into 北京市 | 西城区 (no 西城) and 沈阳市浑南区 into 沈阳市 | �
 Where it lives: ``archive/search/<year>.js`` (one file a sealed year, outside every bag; a ``<script>`` the
 browse page loads from file://, whose second line is the JSON the CLI reads) and
 ``archive/search/cache/<year>-<version>.json`` (the extracted text by file sha256: a bag never changes, so
-``reindex`` extracts only what it has not seen). Both are rebuilt with the archive index
+``reindex`` extracts only what it has not seen, and a new version only the files it does not share with the
+versions before it). Both are rebuilt with the archive index
 (:func:`.index.write_index`, after every seal and by ``invoke reindex``).
 """
 
@@ -167,28 +168,35 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _read_cache(path: Path) -> dict:
+    """A version's extracted text by file sha256 ({} when absent, unreadable or made by another extractor)."""
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+        return cache if isinstance(cache, dict) and cache.pop("_extractor", None) == EXTRACTOR else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def year_documents(root: Path, entries: list[dict]) -> list[dict]:
     """The documents of one bag's entries (extracting what the bag's cache does not hold yet)."""
     if not entries:
         return []
     year, version = entries[0]["year"], entries[0]["version"]
     cache_file = _cache_path(root, year, version)
-    try:
-        cache = json.loads(cache_file.read_text(encoding="utf-8"))
-        if cache.pop("_extractor", None) != EXTRACTOR:
-            cache = {}
-    except (OSError, ValueError, AttributeError):
-        cache = {}
-    todo = {}
-    for e in entries:
-        for f in e.get("files", []):
-            if _indexable(f) and f["sha256"] not in cache:
-                todo[f["sha256"]] = root / f["path"]
+    cache = _read_cache(cache_file)
+    wanted = {f["sha256"]: root / f["path"] for e in entries for f in e.get("files", []) if _indexable(f)}
+    if not cache_file.exists():                     # a new version: the text of files it shares with the version
+        for other in sorted(cache_file.parent.glob(f"{year}-*.json")):       # before it is known by their sha256
+            known = _read_cache(other)
+            cache.update({sha: known[sha] for sha in wanted.keys() & known.keys() if sha not in cache})
+    todo = {sha: path for sha, path in wanted.items() if sha not in cache}
     if todo:
         with console.status(f"full-text index: extracting the text of {len(todo)} file(s) of {year}/{version}"):
             for sha, path in todo.items():          # one at a time: PDFium is not thread-safe
                 cache[sha] = _extract(path)
-        _write_atomic(cache_file, json.dumps({"_extractor": EXTRACTOR, **cache}, ensure_ascii=False, sort_keys=True))
+    if todo or not cache_file.exists():
+        mine = {sha: cache[sha] for sha in wanted}
+        _write_atomic(cache_file, json.dumps({"_extractor": EXTRACTOR, **mine}, ensure_ascii=False, sort_keys=True))
     return [document(e, cache) for e in sorted(entries, key=lambda e: e.get("序号") or e["件号"])]
 
 

@@ -580,18 +580,44 @@ def _copy(m: Member, staging: Path) -> None:
 IN_BAG_REPORT = "data/reports/四性检测报告.json"
 
 
-def check_staged(staging: Path, *, year: int, version: str) -> dict:
-    """四性检测 of the freshly made bag, written into its payload (the report covers the bag as it was before
-    the report was added; the manifests updated afterwards are checked by the full BagIt validation)."""
-    from .verify import verify_bag
+def bag_label(year: int, version: str) -> str:
+    """Which sealed bag this is on this machine (the key of its kept per-PDF checks, :func:`.verify.keep_checks`)."""
+    return f"{archive_root().resolve()}/{year}/{version}"
 
+
+def check_staged(staging: Path, *, year: int, version: str, supersedes: str | None = None,
+                 carried: int = 0) -> dict:
+    """四性检测 of the freshly made bag, written into its payload (the report covers the bag as it was before
+    the report was added; the manifests updated afterwards are checked by the full BagIt validation). The
+    PDFs taken over byte for byte from ``supersedes`` are not opened again when the seal of that version kept
+    their results the same day (:func:`.verify.recall_checks`); the report says so."""
+    from .verify import recall_checks, verify_bag
+
+    trusted = sign.trusted_fingerprints()
+    recalled = recall_checks(trusted, bag_label(year, supersedes)) if supersedes and carried else 0
     result = verify_bag(staging, root=staging.parent.parent, index_entries=[], year=year, version=version,
-                        check_index=False, check_bagit=False)
+                        check_index=False, check_bagit=False, trusted=trusted)
     result = json.loads(json.dumps(result, ensure_ascii=False).replace(str(staging) + "/", ""))
     result["scope"] = ("封装时对新包的四性检测；本报告及随后更新的清单文件（manifest、bag-info）不在本次检测之内，"
                        "由封装后的完整 BagIt 校验及此后每次 invoke verify 覆盖")
+    if recalled:
+        result["scope"] += (f"；沿用 {supersedes} 的 {carried} 件的 PDF 与 {supersedes} 逐字节相同（sha256），其逐文件检测"
+                            f"（PDF/A、字体、签名等）采用同日封装 {supersedes} 时对同一字节的检测结果")
     write_json(staging / IN_BAG_REPORT, result)
     return result
+
+
+def keep_pdf_checks(staging: Path, year: int, version: str) -> None:
+    """Keep the per-PDF results of the bag just sealed for a seal of the next version the same day."""
+    from .verify import keep_checks
+
+    shas = set()
+    for p in (staging / "data" / "metadata").glob("*.json"):
+        try:
+            shas.update(f["sha256"] for f in json.loads(p.read_text(encoding="utf-8")).get("files", []))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    keep_checks(sign.trusted_fingerprints(), bag_label(year, version), shas)
 
 
 def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
@@ -651,7 +677,8 @@ def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> i
             with console.status("bagging (sha256 + sha512), 四性检测 of the new bag, validating"):
                 bagging.make_bag(staging, bag_info(plan, report))
                 sign.sign_bag(staging, key)
-                seal_check = check_staged(staging, year=year, version=version)
+                seal_check = check_staged(staging, year=year, version=version, supersedes=supersedes,
+                                          carried=report.get("pdfs_carried_over", 0))
                 (staging / sign.TAG_SIGNATURE).unlink()          # the tag manifest changes: signed again below
                 bagging.update_payload(staging, {"Verification-Report": IN_BAG_REPORT})
                 sign.sign_bag(staging, key)
@@ -667,6 +694,7 @@ def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> i
             if final.exists():
                 raise VerificationError(f"{final} appeared while sealing; nothing was replaced")
             os.chmod(staging, 0o755)
+            keep_pdf_checks(staging, year, version)
             fsync_tree(staging)                    # every file and folder on disk before the rename …
             _pause_for_drill("rename")
             os.rename(staging, final)

@@ -16,6 +16,7 @@ failure raises :class:`VerificationError` naming each failing file and check (ex
 
 from __future__ import annotations
 
+import logging
 import re
 
 import json
@@ -34,6 +35,8 @@ from . import sign
 from .records import ArchiveConfig, Organization, bag_relpath
 from .seal import SEAL_REPORT, sha256_of
 from .stamp import inspect_pdf
+
+log = logging.getLogger(__name__)
 
 ASPECTS = ("真实性", "完整性", "可用性", "安全性")
 REPORTS = "reports"
@@ -485,6 +488,92 @@ def _pdf_facts(item: tuple[str, bool]) -> tuple[dict, sign.SignatureCheck | None
 
 
 _FACTS_SEEN: dict[tuple[str, bool, str], tuple] = {}     # this process's results, by the PDF's sha256
+
+
+# --- the seal's checks of the PDFs a new version shares with the one before it ------------------------------
+def _checks_key(trusted: dict[str, str], bag_label: str) -> str:
+    """The cache key of the per-PDF results of one sealed bag: the trusted list, the day (a certificate may
+    expire: nothing is reused on another day), the code and the PDF libraries, and which bag."""
+    import pikepdf
+
+    from .. import cache, reproducible
+
+    return (cache.Key("pdf-checks").add("trusted", trusted).add("day", reproducible.today())
+            .add("code", cache.code_digest()).add("software", [pikepdf.__version__, _pyhanko_version()])
+            .add("bag", bag_label).hexdigest())
+
+
+def _pyhanko_version() -> str:
+    from importlib.metadata import version
+    return version("pyhanko")
+
+
+def facts_to_json(inspected: dict, signature: sign.SignatureCheck | None) -> list:
+    """One PDF's facts (:func:`_pdf_facts`) as JSON, exactly: a set (XMP bags) is tagged, not made a string."""
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, (set, frozenset)):
+            return {"$set": sorted(plain(x) for x in v)}
+        if isinstance(v, (list, tuple)):
+            if isinstance(v, tuple):
+                return {"$tuple": [plain(x) for x in v]}
+            return [plain(x) for x in v]
+        if v is None or isinstance(v, (str, int, float, bool)):
+            return v
+        raise TypeError(f"{type(v).__name__} in a PDF's facts")
+    return [plain(inspected), signature.as_dict() if signature else None]
+
+
+def facts_from_json(inspected, signature: dict | None) -> tuple[dict, sign.SignatureCheck | None]:
+    """The inverse of :func:`facts_to_json`."""
+    def back(v):
+        if isinstance(v, dict):
+            if set(v) == {"$set"}:
+                return set(back(x) for x in v["$set"])
+            if set(v) == {"$tuple"}:
+                return tuple(back(x) for x in v["$tuple"])
+            return {k: back(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [back(x) for x in v]
+        return v
+    return back(inspected), sign.SignatureCheck(**signature) if signature else None
+
+
+def recall_checks(trusted: dict[str, str], bag_label: str) -> int:
+    """Make the per-PDF results the seal of ``bag_label`` kept (:func:`keep_checks`, the same day, the same
+    trusted list and code) known to this process, by each PDF's sha256: the seal's 四性检测 of a new version
+    then does not open again the PDFs it took over byte for byte. ``invoke verify`` never calls this: it checks
+    every PDF itself. Returns how many were recalled."""
+    from .. import cache
+
+    hit = cache.get("pdf-checks", _checks_key(trusted, bag_label))
+    if hit is None or "checks.json" not in hit.files:
+        return 0
+    try:
+        kept = json.loads((hit.path / "checks.json").read_text(encoding="utf-8"))
+        trust = json.dumps(trusted, sort_keys=True)
+        for sha, signed, inspected, signature in kept:
+            _FACTS_SEEN[(sha, signed, trust)] = facts_from_json(inspected, signature)
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("the kept PDF checks of %s are unreadable (%s); every PDF is checked", bag_label, exc)
+        return 0
+    return len(kept)
+
+
+def keep_checks(trusted: dict[str, str], bag_label: str, shas: set[str]) -> None:
+    """Keep this process's results for the PDFs ``shas`` of the bag just sealed (see :func:`recall_checks`)."""
+    import tempfile
+
+    from .. import cache
+
+    trust = json.dumps(trusted, sort_keys=True)
+    rows = sorted([sha, signed, *facts_to_json(*facts)]
+                  for (sha, signed, t), facts in _FACTS_SEEN.items() if t == trust and sha in shas)
+    with tempfile.TemporaryDirectory(prefix="kjhdz-checks-") as tmp:
+        path = Path(tmp) / "checks.json"
+        path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        cache.put("pdf-checks", _checks_key(trusted, bag_label), {"checks.json": path})
 
 
 def _pdf_facts_of(bag: Path, records, trusted: dict[str, str]) -> dict[str, tuple]:
