@@ -38,12 +38,38 @@ def make_bag(folder: Path, info: dict[str, str]) -> None:
     bagit.Bag(str(folder)).save(processes=1)
 
 
-def update_payload(folder: Path, info: dict[str, str]) -> None:
-    """After files were added under ``data/``: new manifests, Payload-Oxum and tag manifests, ``info``
-    added to bag-info.txt."""
+def add_to_payload(folder: Path, added: list[str], info: dict[str, str]) -> None:
+    """After the files ``added`` (paths relative to the bag, under ``data/``) were written into a bag: their
+    lines added to each payload manifest (no other file is read again), Payload-Oxum counted up, ``info``
+    added to bag-info.txt, the tag manifests made again. The seal validates the whole bag right after."""
+    import hashlib
+
+    folder = Path(folder)
+    digests = {alg: [] for alg in CHECKSUMS}
+    size = 0
+    for rel in added:
+        if not rel.startswith("data/"):
+            raise ValueError(f"{rel}: not a payload file")
+        hashes = {alg: hashlib.new(alg) for alg in CHECKSUMS}
+        with open(folder / rel, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                for h in hashes.values():
+                    h.update(chunk)
+        size += (folder / rel).stat().st_size
+        for alg, h in hashes.items():
+            digests[alg].append(f"{h.hexdigest()}  {rel.replace(chr(13), '%0D').replace(chr(10), '%0A')}\n")
+    for alg, lines in digests.items():
+        manifest = folder / f"manifest-{alg}.txt"
+        listed = {line.split("  ", 1)[1] for line in manifest.read_text(encoding="utf-8").splitlines() if "  " in line}
+        if listed & {line.split("  ", 1)[1].rstrip("\n") for line in lines}:
+            raise ValueError(f"{manifest.name}: a file to add is listed already")
+        with open(manifest, "a", encoding="utf-8") as out:
+            out.writelines(lines)
     bag = bagit.Bag(str(folder))
+    octets, files = (int(x) for x in str(bag.info["Payload-Oxum"]).split("."))
     bag.info.update(info)
-    bag.save(processes=1, manifests=True)
+    bag.info["Payload-Oxum"] = f"{octets + size}.{files + len(added)}"
+    bag.save(processes=1, manifests=False)
 
 
 def _detail(d) -> BagProblem:

@@ -680,7 +680,7 @@ def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> i
                 seal_check = check_staged(staging, year=year, version=version, supersedes=supersedes,
                                           carried=report.get("pdfs_carried_over", 0))
                 (staging / sign.TAG_SIGNATURE).unlink()          # the tag manifest changes: signed again below
-                bagging.update_payload(staging, {"Verification-Report": IN_BAG_REPORT})
+                bagging.add_to_payload(staging, [IN_BAG_REPORT], {"Verification-Report": IN_BAG_REPORT})
                 sign.sign_bag(staging, key)
                 problems = bagging.validate(staging)
             if problems:

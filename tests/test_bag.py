@@ -1,0 +1,34 @@
+"""kjhdz_docs.archive.bag: a file added to a made bag is in its manifests exactly as a full re-bagging
+would list it."""
+
+from __future__ import annotations
+
+import shutil
+
+import bagit
+
+from kjhdz_docs.archive import bag as bagging
+
+
+def test_a_file_added_after_bagging_is_listed_as_a_full_rebag_lists_it(tmp_path):
+    folder = tmp_path / "b"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "一.txt").write_text("一" * 1000, encoding="utf-8")
+    (folder / "二.bin").write_bytes(bytes(range(256)) * 40)
+    bagging.make_bag(folder, {"Source-Organization": "科学技术部"})
+    (folder / "data" / "reports").mkdir()
+    (folder / "data" / "reports" / "四性检测报告.json").write_text('{"ok": true}', encoding="utf-8")
+    bagging.add_to_payload(folder, ["data/reports/四性检测报告.json"], {"Verification-Report": "data/reports/四性检测报告.json"})
+    assert bagging.validate(folder) == []
+
+    again = tmp_path / "again"
+    shutil.copytree(folder, again)
+    full = bagit.Bag(str(again))
+    full.save(processes=1, manifests=True)            # what bagit-python computes from every file
+    for alg in bagging.CHECKSUMS:
+        mine = set((folder / f"manifest-{alg}.txt").read_text(encoding="utf-8").splitlines())
+        assert mine == set((again / f"manifest-{alg}.txt").read_text(encoding="utf-8").splitlines())
+        assert len(mine) == 3
+    info = bagging.info(folder)
+    assert info["Payload-Oxum"] == bagging.info(again)["Payload-Oxum"]
+    assert info["Verification-Report"] == "data/reports/四性检测报告.json"
