@@ -552,7 +552,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         "rejected": sorted(r.submission["file"] for r in subs if r.submission.get("status") == "rejected"),
         "renditions_missing": failed, "stamps_not_placed": unstamped,
         "pdfs_carried_over": sum(1 for m in records_meta if (m.get("stamped") or {}).get("version") not in (None, version)),
-        "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": _pyhanko_version(),
+        "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": pyhanko_version(),
                      "ocr": ocr.version() if any(r.method == "OCRmyPDF" for r in renditions) else None},
         "signature": sign.describe(key),
     }
@@ -561,7 +561,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
     return report
 
 
-def _pyhanko_version() -> str:
+def pyhanko_version() -> str:
     from importlib.metadata import version
     return version("pyhanko")
 

@@ -33,7 +33,7 @@ from . import bag as bagging
 from . import index as archive_index
 from . import sign
 from .records import ArchiveConfig, Organization, bag_relpath
-from .seal import SEAL_REPORT, sha256_of
+from .seal import SEAL_REPORT, pyhanko_version, sha256_of
 from .stamp import inspect_pdf
 
 log = logging.getLogger(__name__)
@@ -499,13 +499,8 @@ def _checks_key(trusted: dict[str, str], bag_label: str) -> str:
     from .. import cache, reproducible
 
     return (cache.Key("pdf-checks").add("trusted", trusted).add("day", reproducible.today())
-            .add("code", cache.code_digest()).add("software", [pikepdf.__version__, _pyhanko_version()])
+            .add("code", cache.code_digest()).add("software", [pikepdf.__version__, pyhanko_version()])
             .add("bag", bag_label).hexdigest())
-
-
-def _pyhanko_version() -> str:
-    from importlib.metadata import version
-    return version("pyhanko")
 
 
 def facts_to_json(inspected: dict, signature: sign.SignatureCheck | None) -> list:
