@@ -32,3 +32,15 @@ def test_a_file_added_after_bagging_is_listed_as_a_full_rebag_lists_it(tmp_path)
     info = bagging.info(folder)
     assert info["Payload-Oxum"] == bagging.info(again)["Payload-Oxum"]
     assert info["Verification-Report"] == "data/reports/四性检测报告.json"
+
+
+def test_info_reads_bag_info_as_bagit_does(tmp_path):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a", encoding="utf-8")
+    bagging.make_bag(folder, {"Source-Organization": "科学技术部", "External-Description": "第一行 " * 30,
+                              "Change-Added": ["Z109-WS·2024-D30-DWB-0118", "Z109-WS·2024-D30-DWB-0119"]})
+    full = bagit.Bag(str(folder)).info
+    mine = bagging.info(folder)
+    assert mine == {k: (v[0] if isinstance(v, list) else v) for k, v in full.items()}
+    assert mine["Change-Added"] == "Z109-WS·2024-D30-DWB-0118" and mine["Source-Organization"] == "科学技术部"

@@ -33,9 +33,9 @@ def make_bag(folder: Path, info: dict[str, str]) -> None:
     """Turn ``folder`` into a BagIt 1.0 bag (RFC 8493) in place (payload moves to ``data/``), sha256 + sha512
     manifests. bagit-python writes ``BagIt-Version: 0.97``; the declaration is rewritten to 1.0 (what it
     writes is valid 1.0: UTF-8 tag files, manifests of every payload file) and the tag manifests updated."""
-    bagit.make_bag(str(folder), bag_info=dict(info), processes=1, checksums=list(CHECKSUMS))
+    bag = bagit.make_bag(str(folder), bag_info=dict(info), processes=1, checksums=list(CHECKSUMS))
     (Path(folder) / "bagit.txt").write_text(BAGIT_TXT, encoding="utf-8")
-    bagit.Bag(str(folder)).save(processes=1)
+    bag.save(processes=1)                      # the tag manifests again, over the rewritten bagit.txt
 
 
 def add_to_payload(folder: Path, added: list[str], info: dict[str, str]) -> None:
@@ -115,6 +115,7 @@ def validate(folder: Path) -> list[BagProblem]:
 
 
 def info(folder: Path) -> dict[str, str]:
-    """bag-info.txt as a dict (first value of repeated labels)."""
-    bag = bagit.Bag(str(folder))
-    return {k: (v[0] if isinstance(v, list) else v) for k, v in bag.info.items()}
+    """bag-info.txt as a dict (first value of repeated labels), read as bagit-python reads it — without
+    loading the manifests, which a bag of many files takes seconds for."""
+    tags = bagit._load_tag_file(str(Path(folder) / "bag-info.txt"))      # what bagit.Bag(folder).info holds
+    return {k: (v[0] if isinstance(v, list) else v) for k, v in tags.items()}

@@ -189,6 +189,25 @@ def _office_problem(path: Path) -> str | None:
     return None
 
 
+_OFFICE_SEEN: dict[tuple[str, str, str], object] = {}     # this process's results, by the file's sha256
+
+
+def _office_problem_of(path: Path, digest: str):
+    """:func:`_office_problem` of ``path``, whose bytes have the sha256 ``digest`` (just computed for its fixity
+    check): once per content in this process (the seal's 四性检测 and build-all's verify read the same bytes)."""
+    key = ("opens", digest, path.suffix.lower())
+    if key not in _OFFICE_SEEN:
+        _OFFICE_SEEN[key] = _office_problem(path)
+    return _OFFICE_SEEN[key]
+
+
+def _has_macros_of(path: Path, digest: str) -> bool:
+    key = ("macros", digest, path.suffix.lower())
+    if key not in _OFFICE_SEEN:
+        _OFFICE_SEEN[key] = _has_macros(path)
+    return _OFFICE_SEEN[key]
+
+
 def _has_macros(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in (".docx", ".xlsx", ".xlsm", ".docm", ".pptx"):
@@ -697,7 +716,8 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: di
             c.fail("fixity", f["path"], f"named by {rel} ({r.get('档号')}) but missing")
             continue
         fact = facts.get(str(path))
-        if path.stat().st_size != f.get("size") or (fact[0] if fact else sha256_of(path)) != f.get("sha256"):
+        digest = fact[0] if fact else sha256_of(path)
+        if path.stat().st_size != f.get("size") or digest != f.get("sha256"):
             c.fail("fixity", f["path"], f"sha256/size differ from {rel} ({r.get('档号')})")
         else:
             c.ok("fixity")
@@ -709,13 +729,13 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: di
             if f["role"] in ("rendition", "normalized"):
                 _check_signature(c, found, f["path"], signatures)
         elif suffix in OOXML_PARTS or suffix in WORKBOOKS or suffix in (".doc", ".wps", ".odt"):
-            why = _office_problem(path)
+            why = _office_problem_of(path, digest)
             if why:
                 (c.warn if as_submitted else c.fail)("office-opens", f["path"], why
                                                      + (" (kept as submitted)" if as_submitted else ""))
             else:
                 c.ok("office-opens")
-        if _has_macros(path):
+        if _has_macros_of(path, digest):
             if as_submitted:
                 c.warn("macros", f["path"], "the submitted file contains macros (kept as submitted, never run)")
             else:
