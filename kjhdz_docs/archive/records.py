@@ -425,12 +425,7 @@ def _received_key(sub: dict) -> tuple:
     """Submissions are filed by the time they were received (DA/T 22: 按时间排列), those without a received time
     (an inbox with no receipt register) after them: a submission received later takes the next 件号 of its
     class, so no 件 sealed before is renumbered."""
-    from ..receive.register import parse_time
-
-    try:
-        when = parse_time(sub.get("received"))
-    except (TypeError, ValueError):
-        when = None
+    when = _received_time(sub)
     return (0, when.timestamp()) if when else (1, 0.0)
 
 
@@ -506,14 +501,20 @@ def _date_basis(sub: dict, received: str | None) -> str:
     return "收件时间（收件登记）"
 
 
-def _received_date(sub: dict) -> str | None:
-    """The day (China time) the submission was received, from the receipt register via the intake report."""
+def _received_time(sub: dict):
+    """When (China time) the submission was received, from the receipt register via the intake report; None
+    when the report gives no (readable) time."""
     from ..receive.register import parse_time
 
     try:
-        when = parse_time(sub.get("received"))
+        return parse_time(sub.get("received"))
     except (TypeError, ValueError):
         return None
+
+
+def _received_date(sub: dict) -> str | None:
+    """The day (China time) the submission was received."""
+    when = _received_time(sub)
     return when.date().isoformat() if when else None
 
 
