@@ -382,6 +382,16 @@ def conversion_key(job: Job, *, target: str, pdfa: bool) -> str:
             .add("code", [cache.file_sha256(Path(m.__file__)) for m in _code_modules()]).hexdigest())
 
 
+def in_cache(source: Path, *, pdfa: bool = True, target: str = "pdf", document_date=None) -> bool:
+    """Whether :func:`convert_to_pdf` with these options would serve ``source`` from the cache (nothing is
+    restored or converted)."""
+    from . import cache
+    from .reproducible import document_time
+
+    job = Job(Path(source), Path(source), document_time(document_date))
+    return cache.get("convert", conversion_key(job, target=target, pdfa=pdfa)) is not None
+
+
 def _code_modules():
     from . import converter, reproducible
 

@@ -33,14 +33,12 @@ def build_all(year: int) -> int:
     from .recommendations import build_recommendations
     from .summary import build_summary
 
-    from .archive.prefetch import Ahead
+    from .archive import prefetch
 
     sealed: list[str] = []
-    ahead: list[Ahead] = []
 
     def archive_step() -> int:
-        for process in ahead:             # stops after what it is converting; the seal waits for that
-            process.finish()
+        prefetch.finish_all()             # stops after what it is converting; the seal waits for that
         before = _versions(year)
         done = seal_year(year)
         sealed.extend(v for v in _versions(year) if v not in before)
@@ -69,7 +67,7 @@ def build_all(year: int) -> int:
     try:
         for name, step in steps:
             if name == "notice":          # the inboxes are complete: the seal's renditions can start
-                ahead.append(Ahead(year))
+                prefetch.start(year)
             console.say(f"[bold]── {name} ──[/bold]")
             started = time.monotonic()
             result = step()
@@ -79,8 +77,7 @@ def build_all(year: int) -> int:
             elif result:
                 raise RuntimeError(f"{name} returned the unexpected exit code {result}")
     finally:
-        for process in ahead:
-            process.stop()
+        prefetch.stop_all()
     console.table(f"{year}: every step done", ["step", "time", "exit"], timings)
     console.err.print(f"{year}: every step done in {time.monotonic() - began:.1f} s "
                       f"({', '.join(f'{n} {t}' for n, t, _ in timings)})", highlight=False, soft_wrap=True)

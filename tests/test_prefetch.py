@@ -72,11 +72,11 @@ def test_the_seal_stops_it_between_two_conversions(year_data, monkeypatch):
     inbox, _ = year_data
     for n in range(6):
         specimens.write_statistics(inbox / f"单位{n}.xlsx", f"单位{n}")
-    ahead = prefetch.Ahead(2024)
-    process = ahead.process
-    assert process is not None and process.is_alive()
-    ahead.finish()
+    prefetch.start(2024)
+    process = prefetch._running[0].process
+    assert process.is_alive()
+    prefetch.finish_all()
     prefetch.wait_all()
-    assert process.exitcode == 0 and ahead.process is None
+    assert process.exitcode == 0 and not prefetch._running
     office, scans = prefetch.missing_conversions(prefetch.submitted_files(2024))
     assert len(office) >= 6 and len(scans) == 1     # stopped after at most the one conversion under way

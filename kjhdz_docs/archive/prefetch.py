@@ -22,45 +22,40 @@ log = logging.getLogger(__name__)
 
 
 def submitted_files(year: int) -> list[Path]:
-    """Every regular file in the year's inboxes (hidden names and anything that is not a regular file left out;
-    links are not followed), in path order."""
+    """The regular files of the year's inboxes as the intake lists them (:func:`..intake.inbox.inbox_entries`:
+    links never followed), hidden names and folders left out, in path order."""
     from ..intake import default_inbox
+    from ..intake.inbox import inbox_entries
     from ..model import FormKind
 
     found = []
     for kind in FormKind:
         top = default_inbox(year, kind)
-        for folder, dirs, names in os.walk(top, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                path = Path(folder) / name
-                try:
-                    regular = stat.S_ISREG(os.lstat(path).st_mode)
-                except OSError:
-                    continue
-                if regular and not name.startswith("."):
-                    found.append(path)
+        for path, rel in inbox_entries(top) if top.is_dir() else []:
+            try:
+                regular = stat.S_ISREG(os.lstat(path).st_mode)
+            except OSError:
+                continue
+            if regular and not any(part.startswith(".") for part in rel.split("/")):
+                found.append(Path(path))
     return found
 
 
 def missing_conversions(files: list[Path]) -> tuple[list[Path], list[tuple[Path, str, int | None]]]:
     """The office files (workbooks passing the safety checks, documents) and the scans whose rendition is not
-    in the cache yet (each scan with its OCR key and resolution)."""
+    in the cache yet (each scan with its OCR key and resolution), as the seal's conversions would look them up."""
     from .. import cache, converter
     from ..intake.safety import UnsafeFile, check_file
-    from ..reproducible import document_time
     from .normalize import kind_of, ocr_key
 
     office, scans = [], []
-    when = document_time(None)
     for path in files:
         kind = kind_of(path.name)
         try:
             if kind in ("workbook", "document"):
                 if kind == "workbook":
                     check_file(path)
-                job = converter.Job(path, path, when)
-                if cache.get("convert", converter.conversion_key(job, target="pdf", pdfa=True)) is None:
+                if not converter.in_cache(path):
                     office.append(path)
             elif kind == "scan":
                 key, dpi, _ = ocr_key(path)
@@ -77,7 +72,7 @@ CHUNK = 30          # files per LibreOffice start here: the seal asks this proce
 def make_ahead(year: int, stop=None) -> None:
     """Convert into the cache what the seal of ``year`` will need and does not find there: one LibreOffice
     process at a time (the foreground stages keep the other core), a scan's OCR after each; stops between two
-    of them once ``stop`` (a :class:`multiprocessing.Event`) is set (:meth:`Ahead.finish`)."""
+    of them once ``stop`` (a :class:`multiprocessing.Event`) is set (:func:`finish_all`)."""
     from .. import cache, converter
     from .normalize import ocr_into_cache
 
@@ -121,40 +116,39 @@ def _child(year: int, stop) -> None:
 _running: list["Ahead"] = []
 
 
+def start(year: int) -> None:
+    """Start making ``year``'s renditions ahead (nothing where processes cannot fork)."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        _running.append(Ahead(year))
+
+
+def finish_all() -> None:
+    """Ask every process making renditions ahead to stop after the conversion under way (the seal starts)."""
+    for ahead in _running:
+        ahead.stopping.set()
+
+
 def wait_all() -> None:
     """Wait for every process making renditions ahead (the seal calls it before it converts anything)."""
     while _running:
-        _running.pop().wait()
+        _running.pop().process.join()
+
+
+def stop_all() -> None:
+    """End every process still making renditions ahead (build-all is done or stopped)."""
+    while _running:
+        process = _running.pop().process
+        if process.is_alive():
+            process.terminate()
+        process.join()
 
 
 class Ahead:
-    """The process making ``year``'s renditions ahead: :meth:`finish` when the seal starts (it stops after
-    the conversion or OCR under way), :func:`wait_all` before the seal converts."""
+    """One forked process making ``year``'s renditions ahead, and the event that asks it to finish."""
 
     def __init__(self, year: int):
-        self.process = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
         context = multiprocessing.get_context("fork")
         self.stopping = context.Event()
         self.process = context.Process(target=_child, args=(year, self.stopping), daemon=True,
                                        name=f"renditions-ahead-{year}")
         self.process.start()
-        _running.append(self)
-
-    def finish(self) -> None:
-        if self.process is not None:
-            self.stopping.set()
-
-    def wait(self) -> None:
-        if self.process is not None:
-            self.process.join()
-            self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
-        self.process = None
-        if self in _running:
-            _running.remove(self)

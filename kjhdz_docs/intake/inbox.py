@@ -80,7 +80,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _entries(inbox: Path) -> list[tuple[str, str]]:
+def inbox_entries(inbox: Path) -> list[tuple[str, str]]:
     """(path, path relative to the inbox with ``/``) of every entry of the inbox that is not a folder,
     recursively, in the order of the relative paths; a symbolic link to a folder is listed (to be rejected),
     never walked into; a folder whose name ends in ``.xlsx`` is walked like any folder."""
@@ -256,7 +256,7 @@ def read_inbox(year: int, kind: FormKind, inbox: Path | None = None, *, progress
                                      f"files into {inbox} (invoke receive --year {year} files received mail there) "
                                      "or pass --inbox DIR")
     roster = roster or load_roster(year)
-    files = _entries(inbox)
+    files = inbox_entries(inbox)
     workbooks = sum(os.path.splitext(rel)[1].lower() in WORKBOOK_SUFFIXES for _, rel in files)
     procs = processes if processes is not None else parallel.processes(workbooks, PARALLEL_FROM)
     label = f"reading {len(files)} files"
