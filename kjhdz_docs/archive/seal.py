@@ -551,7 +551,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
         "catalogue": catalogue,
         "rejected": sorted(r.submission["file"] for r in subs if r.submission.get("status") == "rejected"),
         "renditions_missing": failed, "stamps_not_placed": unstamped,
-        "pdfs_carried_over": sum(1 for m in records_meta if (m.get("stamped") or {}).get("version") not in (None, version)),
+        "pdfs_carried_over": sum((m.get("stamped") or {}).get("version") not in (None, version) for m in records_meta),
         "software": {"pikepdf": pikepdf.__version__, "bagit": bagit.VERSION, "pyhanko": pyhanko_version(),
                      "ocr": ocr.version() if any(r.method == "OCRmyPDF" for r in renditions) else None},
         "signature": sign.describe(key),
@@ -607,19 +607,6 @@ def check_staged(staging: Path, *, year: int, version: str, supersedes: str | No
     return result
 
 
-def keep_pdf_checks(staging: Path, year: int, version: str) -> None:
-    """Keep the per-PDF results of the bag just sealed for a seal of the next version the same day."""
-    from .verify import keep_checks
-
-    shas = set()
-    for p in (staging / "data" / "metadata").glob("*.json"):
-        try:
-            shas.update(f["sha256"] for f in json.loads(p.read_text(encoding="utf-8")).get("files", []))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    keep_checks(sign.trusted_fingerprints(), bag_label(year, version), shas)
-
-
 def bag_info(plan: YearPlan, report: dict) -> dict[str, str]:
     cfg = plan.config
     c = report["records_by_type"]
@@ -648,6 +635,8 @@ def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> i
     version (:mod:`.changes`), else say that version is current; 0 either way. ``force`` seals anyway
     (``reason`` is then required and recorded in seal.json and bag-info.txt). A rejected submitted file is
     the intake's finding: it is sealed with its reason and named in the closing table, not an error."""
+    from .verify import keep_checks
+
     if force and not (reason or "").strip():
         raise MissingInputError("--force needs --reason \"…\": the reason for sealing an unchanged year is recorded "
                                 "in seal.json and bag-info.txt", hint='e.g. invoke archive --force --reason "…"')
@@ -694,7 +683,7 @@ def seal_year(year: int, *, force: bool = False, reason: str | None = None) -> i
             if final.exists():
                 raise VerificationError(f"{final} appeared while sealing; nothing was replaced")
             os.chmod(staging, 0o755)
-            keep_pdf_checks(staging, year, version)
+            keep_checks(sign.trusted_fingerprints(), bag_label(year, version))     # for a next seal today
             fsync_tree(staging)                    # every file and folder on disk before the rename …
             _pause_for_drill("rename")
             os.rename(staging, final)

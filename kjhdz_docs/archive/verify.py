@@ -575,15 +575,17 @@ def recall_checks(trusted: dict[str, str], bag_label: str) -> int:
     return len(kept)
 
 
-def keep_checks(trusted: dict[str, str], bag_label: str, shas: set[str]) -> None:
-    """Keep this process's results for the PDFs ``shas`` of the bag just sealed (see :func:`recall_checks`)."""
+def keep_checks(trusted: dict[str, str], bag_label: str) -> None:
+    """Keep this process's per-PDF results for ``trusted`` under the bag just sealed (see :func:`recall_checks`):
+    in the seal's process, those of that bag's PDFs, checked by its 四性检测 (and recalled for it). Each result
+    is by the PDF's sha256, true of those bytes whichever bag holds them."""
     import tempfile
 
     from .. import cache
 
     trust = json.dumps(trusted, sort_keys=True)
     rows = sorted([sha, signed, *facts_to_json(*facts)]
-                  for (sha, signed, t), facts in _FACTS_SEEN.items() if t == trust and sha in shas)
+                  for (sha, signed, t), facts in _FACTS_SEEN.items() if t == trust)
     with tempfile.TemporaryDirectory(prefix="kjhdz-checks-") as tmp:
         path = Path(tmp) / "checks.json"
         path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
