@@ -274,6 +274,8 @@ def stamp_key(plan: YearPlan, rec: Record, made: list, *, fields: dict[str, str]
               key: sign.SigningKey) -> str:
     """The digest of everything that decides the bytes of ``rec``'s stamped, signed PDFs but the signing time:
     each rendition's bytes and place, the 归档章's cells, the metadata written, the signing key and the code."""
+    from ..cache import code_digest
+
     h = hashlib.sha256()
     for r in made:
         h.update(json.dumps([r.path, r.role, r.of.path, r.method, _rendition_identity(r), r.digitization,
@@ -283,7 +285,7 @@ def stamp_key(plan: YearPlan, rec: Record, made: list, *, fields: dict[str, str]
     h.update(json.dumps({"fields": fields, "pages": pages, "title": rec.title, "creators": rec.creators,
                          "date": rec.date, "code": rec.code, "item": rec.item, "cells": [
                              cfg.fonds, plan.year, cfg.item_digits, rec.organization.name, rec.retention],
-                         "signer": key.fingerprint, "location": cfg.fonds_name, "program": cache_code_digest()},
+                         "signer": key.fingerprint, "location": cfg.fonds_name, "program": code_digest()},
                         ensure_ascii=False, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -296,12 +298,6 @@ def _rendition_identity(r) -> str:
 
         return f"ocr:{ocr.version()}"
     return sha256_of(r.source)
-
-
-def cache_code_digest() -> str:
-    from ..cache import code_digest
-
-    return code_digest()
 
 
 def carried_over(previous: dict | None, rec: Record, made: list, staging: Path, want_key) -> dict | None:
@@ -361,23 +357,22 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
     pages = sum(r.pages for r in made) if made else None
     composition = "组合文件" if len(rec.members) > 1 else "单件"
 
-    def fields_for(day: str, sealed_in: str, replaced: str | None) -> tuple[list[dict], dict[str, str]]:
-        events = record_events(plan, rec, renditions, day=day, sealed_in=sealed_in, supersedes=replaced, key=key)
+    def fields_for(day: str) -> tuple[list[dict], dict[str, str]]:
+        """The events and the DA/T 46 fields of a first stamping on ``day`` (the fields hold the events' actions
+        and dates, not their descriptions, so they do not depend on the version sealed into)."""
+        events = record_events(plan, rec, renditions, day=day, sealed_in=version, supersedes=supersedes, key=key)
         return events, core_fields(plan, rec, original=original, events=events, pages=pages or 0,
                                    composition=composition, application=original["创建程序"])
 
     def key_for(day: str | None) -> str | None:
-        return stamp_key(plan, rec, made, fields=fields_for(day, "", None)[1], by_path=by_path, pages=pages,
+        return stamp_key(plan, rec, made, fields=fields_for(day)[1], by_path=by_path, pages=pages,
                          key=key) if day else None
 
     old = carried_over(previous, rec, made, staging, key_for)
-    if old is not None:
-        first = old["stamped"]
-        events, fields = old["业务"], fields_for(first["date"], "", None)[1]
-        fields["events"] = _events_text(events)
-        stamped = dict(first)
+    if old is not None:                  # the same key: the same fields, events as that first sealing had them
+        events, fields, stamped = old["业务"], fields_for(old["stamped"]["date"])[1], dict(old["stamped"])
     else:
-        events, fields = fields_for(today, version, supersedes)
+        events, fields = fields_for(today)
         stamped = {"date": today, "version": version, "key": key_for(today)} if made else None
     relations, stamps, digitized, missing = [], {}, [], []
     old_files = {f["path"]: f for f in old["files"]} if old is not None else {}
