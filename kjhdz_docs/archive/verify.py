@@ -192,19 +192,12 @@ def _office_problem(path: Path) -> str | None:
 _OFFICE_SEEN: dict[tuple[str, str, str], object] = {}     # this process's results, by the file's sha256
 
 
-def _office_problem_of(path: Path, digest: str):
-    """:func:`_office_problem` of ``path``, whose bytes have the sha256 ``digest`` (just computed for its fixity
-    check): once per content in this process (the seal's 四性检测 and build-all's verify read the same bytes)."""
-    key = ("opens", digest, path.suffix.lower())
+def _once(check, path: Path, digest: str):
+    """``check(path)`` for a file whose bytes have the sha256 ``digest`` (just computed for its fixity check):
+    once per content in this process (the seal's 四性检测 and build-all's verify read the same bytes)."""
+    key = (check.__name__, digest, path.suffix.lower())
     if key not in _OFFICE_SEEN:
-        _OFFICE_SEEN[key] = _office_problem(path)
-    return _OFFICE_SEEN[key]
-
-
-def _has_macros_of(path: Path, digest: str) -> bool:
-    key = ("macros", digest, path.suffix.lower())
-    if key not in _OFFICE_SEEN:
-        _OFFICE_SEEN[key] = _has_macros(path)
+        _OFFICE_SEEN[key] = check(path)
     return _OFFICE_SEEN[key]
 
 
@@ -529,9 +522,9 @@ def facts_to_json(inspected: dict, signature: sign.SignatureCheck | None) -> lis
             return {k: plain(x) for k, x in v.items()}
         if isinstance(v, (set, frozenset)):
             return {"$set": sorted(plain(x) for x in v)}
-        if isinstance(v, (list, tuple)):
-            if isinstance(v, tuple):
-                return {"$tuple": [plain(x) for x in v]}
+        if isinstance(v, tuple):
+            return {"$tuple": [plain(x) for x in v]}
+        if isinstance(v, list):
             return [plain(x) for x in v]
         if v is None or isinstance(v, (str, int, float, bool)):
             return v
@@ -731,13 +724,13 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: di
             if f["role"] in ("rendition", "normalized"):
                 _check_signature(c, found, f["path"], signatures)
         elif suffix in OOXML_PARTS or suffix in WORKBOOKS or suffix in (".doc", ".wps", ".odt"):
-            why = _office_problem_of(path, digest)
+            why = _once(_office_problem, path, digest)
             if why:
                 (c.warn if as_submitted else c.fail)("office-opens", f["path"], why
                                                      + (" (kept as submitted)" if as_submitted else ""))
             else:
                 c.ok("office-opens")
-        if _has_macros_of(path, digest):
+        if _once(_has_macros, path, digest):
             if as_submitted:
                 c.warn("macros", f["path"], "the submitted file contains macros (kept as submitted, never run)")
             else:
