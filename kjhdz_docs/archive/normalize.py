@@ -149,32 +149,6 @@ def make_renditions(plan: YearPlan, staging: Path, work: Path) -> list[Rendition
     return renditions
 
 
-def _start_ocr(scans: list[Rendition], staging: Path, work: Path):
-    """Start :func:`_ocr_all` in a thread (its OCRmyPDF processes and LibreOffice's share the cores: neither
-    waits for the other's start-up and tail); returns the function that waits for it and re-raises its error."""
-    import threading
-
-    if not scans:
-        return lambda: None
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            _ocr_all(scans, staging, work, show=False)
-        except BaseException as exc:       # handed to the waiting thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=run, name="ocr", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        with console.status(f"OCR of {len(scans)} scan(s) (PDF/A-2b, chi_sim)"):
-            thread.join()
-        if failed:
-            raise failed[0]
-    return wait
-
-
 OCR_PROCESSES = 2          # OCRmyPDF runs with --jobs 1; two scans at a time use both cores
 
 
@@ -201,13 +175,16 @@ def ocr_into_cache(scan: Path, target: Path, key: str, dpi: int | None) -> str |
     return None
 
 
-def _ocr_all(scans: list[Rendition], staging: Path, work: Path, *, show: bool = True) -> None:
-    """OCR every scan into ``work``: one OCR per distinct content (within the run and, through the cache,
-    across runs), two OCRmyPDF processes at a time."""
+def _start_ocr(scans: list[Rendition], staging: Path, work: Path):
+    """Start the OCR of every scan into ``work`` — one OCR per distinct content (within the run and, through
+    the cache, across runs), two OCRmyPDF processes at a time, beside LibreOffice's conversions (neither waits
+    for the other's start-up and tail) — and return the function that waits for it (raising its error)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .. import cache
 
+    if not scans:
+        return lambda: None
     first: dict[str, tuple[Rendition, Path, Path, int | None]] = {}    # key → the scan that is OCR'd
     same: list[tuple[Rendition, str, Path]] = []                        # scans whose content comes again
     for n, r in enumerate(scans):
@@ -231,17 +208,24 @@ def _ocr_all(scans: list[Rendition], staging: Path, work: Path, *, show: bool = 
             return
         r.source = target
 
-    with ThreadPoolExecutor(max_workers=OCR_PROCESSES) as pool:
-        done = pool.map(one, first)
-        for _ in (console.progress(done, "OCR of the scans (PDF/A-2b, chi_sim)", total=len(first)) if show else done):
-            pass
-    for r, key, target in same:
-        made = first[key][0]
-        if made.source is not None:
-            shutil.copyfile(made.source, target)
-            r.source = target
-        else:
-            r.reason = made.reason
+    pool = ThreadPoolExecutor(max_workers=OCR_PROCESSES, thread_name_prefix="ocr")
+    futures = [pool.submit(one, key) for key in first]
+
+    def wait() -> None:
+        try:
+            with console.status(f"OCR of {len(first)} scan(s) (PDF/A-2b, chi_sim)"):
+                for f in futures:
+                    f.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for r, key, target in same:
+            made = first[key][0]
+            if made.source is not None:
+                shutil.copyfile(made.source, target)
+                r.source = target
+            else:
+                r.reason = made.reason
+    return wait
 
 
 # --- 数字化属性 ---------------------------------------------------------------------------------------
