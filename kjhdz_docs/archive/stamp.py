@@ -241,11 +241,35 @@ def _fmt(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def text_outline(text: str, cx: float, cy: float, max_w: float, max_size: float) -> tuple[bytes, float]:
-    """PDF path operators filling ``text`` centred on (cx, cy) (PDF user space); returns (ops, font size)."""
+@functools.lru_cache(maxsize=4096)
+def _glyph_path(name: str) -> tuple[tuple[str, tuple], ...]:
+    """Glyph ``name``'s outline in font units as (PDF path operator, points), read from the font once: the
+    stamps of a year use a few dozen characters, thousands of times."""
     from fontTools.pens.basePen import BasePen
 
-    font, glyphs, cmap, upm, hmtx = _font()
+    _, glyphs, *_ = _font()
+    path: list[tuple[str, tuple]] = []
+
+    class Recorder(BasePen):
+        def _moveTo(self, p):
+            path.append(("m", (p,)))
+
+        def _lineTo(self, p):
+            path.append(("l", (p,)))
+
+        def _curveToOne(self, p1, p2, p3):
+            path.append(("c", (p1, p2, p3)))
+
+        def _closePath(self):
+            path.append(("h", ()))
+
+    glyphs[name].draw(Recorder(glyphs))
+    return tuple(path)
+
+
+def text_outline(text: str, cx: float, cy: float, max_w: float, max_size: float) -> tuple[bytes, float]:
+    """PDF path operators filling ``text`` centred on (cx, cy) (PDF user space); returns (ops, font size)."""
+    _, _, cmap, upm, hmtx = _font()
     names = [cmap.get(ord(ch)) or ".notdef" for ch in text]
     advance = sum(hmtx[n][0] for n in names) or upm
     size = min(max_size, max_w * upm / advance)
@@ -253,29 +277,9 @@ def text_outline(text: str, cx: float, cy: float, max_w: float, max_size: float)
     x = cx - advance * scale / 2
     base = cy - 0.36 * size
     ops: list[str] = []
-
-    class Pen(BasePen):
-        def __init__(self, ox):
-            super().__init__(glyphs)
-            self.ox = ox
-
-        def pt(self, p):
-            return f"{_fmt(self.ox + p[0] * scale)} {_fmt(base + p[1] * scale)}"
-
-        def _moveTo(self, p):
-            ops.append(self.pt(p) + " m")
-
-        def _lineTo(self, p):
-            ops.append(self.pt(p) + " l")
-
-        def _curveToOne(self, p1, p2, p3):
-            ops.append(f"{self.pt(p1)} {self.pt(p2)} {self.pt(p3)} c")
-
-        def _closePath(self):
-            ops.append("h")
-
     for n in names:
-        glyphs[n].draw(Pen(x))
+        for op, points in _glyph_path(n):
+            ops.append(" ".join([*(f"{_fmt(x + p[0] * scale)} {_fmt(base + p[1] * scale)}" for p in points), op]))
         x += hmtx[n][0] * scale
     if ops:
         ops.append("f")
