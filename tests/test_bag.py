@@ -44,3 +44,47 @@ def test_info_reads_bag_info_as_bagit_does(tmp_path):
     mine = bagging.info(folder)
     assert mine == {k: (v[0] if isinstance(v, list) else v) for k, v in full.items()}
     assert mine["Change-Added"] == "Z109-WS·2024-D30-DWB-0118" and mine["Source-Organization"] == "科学技术部"
+
+
+def _bagit_own_check(bag_path: str, path: str) -> bool:
+    """bagit-python 1.9's Bag._path_is_dangerous, as it is written there."""
+    import os
+
+    if os.path.isabs(path) or os.path.expanduser(path) != path:
+        return True
+    real_path = os.path.normpath(os.path.realpath(os.path.join(bag_path, path)))
+    bag_path = os.path.normpath(os.path.realpath(bag_path))
+    return os.path.commonprefix((bag_path, real_path)) != bag_path
+
+
+def test_the_path_check_answers_as_bagit_does_also_through_links(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "secret.txt").write_text("x", encoding="utf-8")
+    folder = tmp_path / "bag"
+    (folder / "docs" / "sub").mkdir(parents=True)
+    (folder / "docs" / "一.txt").write_text("一", encoding="utf-8")
+    bagging.make_bag(folder, {})
+    data = folder / "data"
+    (data / "out-dir").symlink_to(outside)                       # a folder leading out of the bag
+    (data / "docs" / "out-file").symlink_to(outside / "secret.txt")
+    (data / "docs" / "in-file").symlink_to(data / "docs" / "一.txt")
+    (data / "docs" / "up").symlink_to(folder.parent)
+    bag = bagit.Bag(str(folder))
+    paths = ["data/docs/一.txt", "data/docs/sub/none.txt", "data/out-dir/secret.txt", "data/out-dir/deep/x",
+             "data/docs/out-file", "data/docs/in-file", "data/docs/up/outside/secret.txt", "../outside/secret.txt",
+             "data/../../outside/secret.txt", "data/docs/../docs/一.txt", "/etc/passwd", "~/x", "data", "data/docs/up",
+             "bagit.txt"]
+    got = {p: bag._path_is_dangerous(p) for p in paths}
+    assert got == {p: _bagit_own_check(str(folder), p) for p in paths}
+    assert [p for p, bad in got.items() if not bad] == ["data/docs/一.txt", "data/docs/sub/none.txt", "data/docs/in-file",
+                                                        "data/docs/../docs/一.txt", "data", "bagit.txt"]
+
+    with open(folder / "manifest-sha256.txt", "a", encoding="utf-8") as f:
+        f.write("0" * 64 + "  data/out-dir/secret.txt\n")
+    try:
+        bagit.Bag(str(folder))
+    except bagit.BagError as exc:
+        assert "unsafe" in str(exc)
+    else:
+        raise AssertionError("a manifest path through a link out of the bag was accepted")
