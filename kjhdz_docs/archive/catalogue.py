@@ -67,27 +67,22 @@ def write_xlsx(plan: YearPlan, records: list[dict], path: Path, *, date=None) ->
     ws.append(list(COLUMNS))
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for row in rows(records):
-        ws.append([None] * len(COLUMNS))
-        r = ws.max_row
+    wrap, bold = Alignment(wrap_text=True, vertical="top"), Font(bold=True)
+    for cell in ws[2]:
+        cell.border, cell.alignment, cell.font = border, wrap, bold
+    for r, row in enumerate(rows(records), start=3):
+        lines = 1                               # LibreOffice does not grow wrapped rows of an .xlsx by itself
         for c, value in enumerate(row, start=1):
             cell = ws.cell(r, c)
             if isinstance(value, int):
                 cell.value = value
             else:
                 set_text_safe(cell, value)
-    for r in ws.iter_rows(min_row=2, max_row=ws.max_row):
-        for cell in r:
-            cell.border = border
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if cell.row == 2:
-                cell.font = Font(bold=True)
+            cell.border, cell.alignment = border, wrap
+            lines = max(lines, -(-_width(str(cell.value or "")) // max(1, WIDTHS[c - 1] - 1)))
+        ws.row_dimensions[r].height = 15 * lines
     for i, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[chr(64 + i)].width = w
-    for r in range(3, ws.max_row + 1):          # LibreOffice does not grow wrapped rows of an .xlsx by itself
-        lines = max(-(-_width(str(ws.cell(r, c).value or "")) // max(1, WIDTHS[c - 1] - 1))
-                    for c in range(1, len(COLUMNS) + 1))
-        ws.row_dimensions[r].height = 15 * max(1, lines)
     ws.print_title_rows = "2:2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
