@@ -757,3 +757,27 @@ def test_the_facts_kept_for_the_next_seal_come_back_exactly(bag):
             assert type(back[0]["fields"]["dc:language"]) is type(inspected["fields"]["dc:language"])
         assert back[1] == check
     assert signed > 10
+
+
+def test_the_office_checks_kept_for_the_next_seal_come_back_exactly(bag, tmp_path, monkeypatch):
+    """The Office files' results (opens, safety checks, macros) a seal keeps for the next version's seal of the
+    same day are those a fresh check finds, a refusal included; an unknown bag recalls nothing."""
+    from kjhdz_docs.archive import seal, sign, verify
+
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    files = sorted(p for p in bag.rglob("*") if p.suffix.lower() in (".xlsx", ".docx", ".xls")) + [broken]
+    assert len(files) > 10
+    monkeypatch.setattr(verify, "_OFFICE_SEEN", {})
+    fresh = {}
+    for p in files:
+        digest = seal.sha256_of(p)
+        for check in (verify._office_problem, verify._has_macros):
+            fresh[(check.__name__, digest, p.suffix.lower())] = verify._once(check, p, digest)
+    assert fresh[("_office_problem", seal.sha256_of(broken), ".xlsx")]          # a refusal, kept as such
+    trusted = sign.trusted_fingerprints()
+    verify.keep_checks(trusted, "test-bag")
+    monkeypatch.setattr(verify, "_OFFICE_SEEN", {})
+    assert verify.recall_checks(trusted, "another-bag") == 0 and verify._OFFICE_SEEN == {}
+    assert verify.recall_checks(trusted, "test-bag") >= len(fresh)
+    assert verify._OFFICE_SEEN == fresh

@@ -596,8 +596,9 @@ def check_staged(staging: Path, *, year: int, version: str, supersedes: str | No
     result["scope"] = ("封装时对新包的四性检测；本报告及随后更新的清单文件（manifest、bag-info）不在本次检测之内，"
                        "由封装后的完整 BagIt 校验及此后每次 invoke verify 覆盖")
     if recalled:
-        result["scope"] += (f"；沿用 {supersedes} 的 {carried} 件的 PDF 与 {supersedes} 逐字节相同（sha256），其逐文件检测"
-                            f"（PDF/A、字体、签名等）采用同日封装 {supersedes} 时对同一字节的检测结果")
+        result["scope"] += (f"；沿用 {supersedes} 的 {carried} 件的 PDF 及与 {supersedes} 逐字节相同（sha256）的 Office "
+                            f"文件，其逐文件检测（PDF/A、字体、签名，Office 文件能否打开、安全检查、宏等）采用同日封装 "
+                            f"{supersedes} 时对同一字节的检测结果")
     write_json(staging / IN_BAG_REPORT, result)
     return result
 

@@ -548,10 +548,10 @@ def facts_from_json(inspected, signature: dict | None) -> tuple[dict, sign.Signa
 
 
 def recall_checks(trusted: dict[str, str], bag_label: str) -> int:
-    """Make the per-PDF results the seal of ``bag_label`` kept (:func:`keep_checks`, the same day, the same
-    trusted list and code) known to this process, by each PDF's sha256: the seal's 四性检测 of a new version
-    then does not open again the PDFs it took over byte for byte. ``invoke verify`` never calls this: it checks
-    every PDF itself. Returns how many were recalled."""
+    """Make the per-file results the seal of ``bag_label`` kept (:func:`keep_checks`, the same day, the same
+    trusted list and code) known to this process, by each file's sha256: the seal's 四性检测 of a new version
+    then does not open again the PDFs and Office files it took over byte for byte. ``invoke verify`` never
+    calls this: it checks every file itself. Returns how many results were recalled."""
     from .. import cache
 
     hit = cache.get("pdf-checks", _checks_key(trusted, bag_label))
@@ -560,18 +560,20 @@ def recall_checks(trusted: dict[str, str], bag_label: str) -> int:
     try:
         kept = json.loads((hit.path / "checks.json").read_text(encoding="utf-8"))
         trust = json.dumps(trusted, sort_keys=True)
-        for sha, signed, inspected, signature in kept:
+        for sha, signed, inspected, signature in kept["pdf"]:
             _FACTS_SEEN[(sha, signed, trust)] = facts_from_json(inspected, signature)
-    except (OSError, ValueError, TypeError) as exc:
-        log.warning("the kept PDF checks of %s are unreadable (%s); every PDF is checked", bag_label, exc)
+        for check, digest, suffix, verdict in kept["office"]:
+            _OFFICE_SEEN[(check, digest, suffix)] = verdict
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        log.warning("the kept checks of %s are unreadable (%s); every file is checked", bag_label, exc)
         return 0
-    return len(kept)
+    return len(kept["pdf"]) + len(kept["office"])
 
 
 def keep_checks(trusted: dict[str, str], bag_label: str) -> None:
-    """Keep this process's per-PDF results for ``trusted`` under the bag just sealed (see :func:`recall_checks`):
-    in the seal's process, those of that bag's PDFs, checked by its 四性检测 (and recalled for it). Each result
-    is by the PDF's sha256, true of those bytes whichever bag holds them."""
+    """Keep this process's per-file results for ``trusted`` under the bag just sealed (see :func:`recall_checks`):
+    in the seal's process, those of that bag's PDFs and Office files, checked by its 四性检测 (and recalled for
+    it). Each result is by the file's sha256, true of those bytes whichever bag holds them."""
     import tempfile
 
     from .. import cache
@@ -579,9 +581,10 @@ def keep_checks(trusted: dict[str, str], bag_label: str) -> None:
     trust = json.dumps(trusted, sort_keys=True)
     rows = sorted([sha, signed, *facts_to_json(*facts)]
                   for (sha, signed, t), facts in _FACTS_SEEN.items() if t == trust)
+    office = sorted([check, digest, suffix, verdict] for (check, digest, suffix), verdict in _OFFICE_SEEN.items())
     with tempfile.TemporaryDirectory(prefix="kjhdz-checks-") as tmp:
         path = Path(tmp) / "checks.json"
-        path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        path.write_text(json.dumps({"pdf": rows, "office": office}, ensure_ascii=False), encoding="utf-8")
         cache.put("pdf-checks", _checks_key(trusted, bag_label), {"checks.json": path})
 
 
