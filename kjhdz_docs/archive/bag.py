@@ -18,6 +18,9 @@ CHECKSUMS = ("sha256", "sha512")
 logging.getLogger("bagit").setLevel(logging.ERROR)    # every problem is reported by validate()
 
 
+BAGIT_PATH_CHECK = bagit.Bag._path_is_dangerous        # bagit's own, the reference tests compare against
+
+
 def _path_is_dangerous(self, path: str) -> bool:
     """bagit-python's check that a path named in a manifest stays inside the bag, with the same answer but
     each folder resolved once per bag opened: bagit resolves every component of every entry (and the bag's
@@ -25,16 +28,17 @@ def _path_is_dangerous(self, path: str) -> bool:
     opening. The last component is resolved fully when it is a symbolic link."""
     if os.path.isabs(path) or os.path.expanduser(path) != path:
         return True
-    resolved = self.__dict__.setdefault("_kjhdz_resolved", {})
-    if "" not in resolved:
-        resolved[""] = os.path.normpath(os.path.realpath(self.path))
+    resolved = self.__dict__.setdefault("_kjhdz_resolved", {})      # folder in the bag → its real path
+
+    def real_folder(head: str) -> str:
+        if head not in resolved:
+            resolved[head] = os.path.normpath(os.path.realpath(os.path.join(self.path, head)))
+        return resolved[head]
+
     head, tail = os.path.split(path)
-    folder = resolved.get(head)
-    if folder is None:
-        folder = resolved[head] = os.path.normpath(os.path.realpath(os.path.join(self.path, head)))
-    target = os.path.join(folder, tail)
+    target = os.path.join(real_folder(head), tail)
     real = os.path.normpath(os.path.realpath(target) if not tail or os.path.islink(target) else target)
-    return os.path.commonprefix((resolved[""], real)) != resolved[""]
+    return os.path.commonprefix((real_folder(""), real)) != real_folder("")
 
 
 bagit.Bag._path_is_dangerous = _path_is_dangerous
