@@ -584,8 +584,8 @@ def check_staged(staging: Path, *, year: int, version: str, supersedes: str | No
                  carried: int = 0) -> dict:
     """四性检测 of the freshly made bag, written into its payload (the report covers the bag as it was before
     the report was added; the manifests updated afterwards are checked by the full BagIt validation). The
-    PDFs taken over byte for byte from ``supersedes`` are not opened again when the seal of that version kept
-    their results the same day (:func:`.verify.recall_checks`); the report says so."""
+    PDFs and Office files byte for byte the same as in ``supersedes`` are not opened again when the seal of
+    that version kept their results the same day (:func:`.verify.recall_checks`); the report says so."""
     from .verify import recall_checks, verify_bag
 
     trusted = sign.trusted_fingerprints()

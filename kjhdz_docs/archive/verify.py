@@ -504,8 +504,9 @@ _FACTS_SEEN: dict[tuple[str, bool, str], tuple] = {}     # this process's result
 
 # --- the seal's checks of the PDFs a new version shares with the one before it ------------------------------
 def _checks_key(trusted: dict[str, str], bag_label: str) -> str:
-    """The cache key of the per-PDF results of one sealed bag: the trusted list, the day (a certificate may
-    expire: nothing is reused on another day), the code and the PDF libraries, and which bag."""
+    """The cache key of the per-file results (PDFs and Office files) of one sealed bag: the trusted list, the
+    day (a certificate may expire: nothing is reused on another day), the code and the PDF libraries, and
+    which bag."""
     import pikepdf
 
     from .. import cache, reproducible
