@@ -38,11 +38,17 @@ class StageManifest:
     intake: str | None = None       # the stage's intake report (JSON file name), if it read an inbox
 
 
-def write_json(path: Path, data) -> Path:
-    """Deterministic JSON (sorted keys, UTF-8, trailing newline), written atomically."""
+def write_json(path: Path, data, *, atomic: bool = True) -> Path:
+    """Deterministic JSON (sorted keys, UTF-8, trailing newline), written atomically. ``atomic`` False: written
+    in place, for a file inside a folder that is itself published whole by one rename (a seal's staging
+    folder: a file cut short there is never seen, the folder is removed as a leftover)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if not atomic:
+        path.write_text(text, encoding="utf-8")
+        return path
     tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
 

@@ -521,7 +521,7 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
                     unstamped.append(f"{rec.code} {path}")
             for miss in meta["normalization"]["missing"]:
                 failed.append({"档号": rec.code, "file": miss["文件"], "reason": miss["原因"]})
-            write_json(staging / "metadata" / f"{rec.key}.json", meta)
+            write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)   # staging: one rename
             records_meta.append(meta)
     finally:
         shutil.rmtree(work, ignore_errors=True)
