@@ -223,11 +223,20 @@ def put(kind: str, key: str, files: dict[str, Path], info: dict | None = None) -
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def restore(hit: Hit, name: str, target: Path) -> Path:
-    """Copy ``name`` of a served entry to ``target`` (atomic rename)."""
+def restore(hit: Hit, name: str, target: Path, *, link: bool = False) -> Path:
+    """Copy ``name`` of a served entry to ``target`` (atomic rename). ``link``: a hard link instead of a copy
+    where the file system allows it — only for a private work folder whose files are read, never written
+    in place and deleted afterwards (an entry altered through a link would fail :func:`get`'s sha256 check
+    and be rebuilt, never served)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
-    shutil.copyfile(hit.path / name, tmp)
+    tmp.unlink(missing_ok=True)
+    try:
+        if not link:
+            raise OSError("a copy was asked for")
+        os.link(hit.path / name, tmp)
+    except OSError:
+        shutil.copyfile(hit.path / name, tmp)
     os.replace(tmp, target)
     return target
 

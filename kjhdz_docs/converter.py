@@ -284,7 +284,8 @@ def batch_timeout(jobs: list[Job], *, base: float, per_document: float, per_100k
 def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path | None = None, *,
                    pdfa: bool = True, workers: int = 2, timeout_base: float = 60.0,
                    timeout_per_document: float = 20.0, timeout_per_100kb: float = 20.0,
-                   max_batch: int = 100, target: str = "pdf", document_date=None) -> list[Path]:
+                   max_batch: int = 100, target: str = "pdf", document_date=None,
+                   link_from_cache: bool = False) -> list[Path]:
     """Convert documents and workbooks to PDF(/A-2b) in as few LibreOffice starts as possible.
 
     ``sources`` is a list of input paths (each PDF is written to ``outdir/<stem>.pdf``) or of
@@ -298,6 +299,9 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
 
     ``document_date`` (ISO date, date or aware datetime) is written into every PDF as its creation and
     modification date (:mod:`kjhdz_docs.reproducible`).
+
+    ``link_from_cache``: a PDF served from the cache is hard-linked to its output, not copied — only for
+    outputs in a private work folder that are read and then deleted (:func:`.cache.restore`).
     """
     from .reproducible import document_time
 
@@ -319,7 +323,7 @@ def convert_to_pdf(sources: list[Path] | list[tuple[Path, Path]], outdir: Path |
     soffice = soffice_path()
     all_jobs = jobs
     keys = {job: conversion_key(job, target=target, pdfa=pdfa) for job in jobs}
-    jobs = [job for job in jobs if not _from_cache(job, keys[job])]
+    jobs = [job for job in jobs if not _from_cache(job, keys[job], link_from_cache)]
     if len(jobs) < len(all_jobs):
         log.info("%d of %d conversion(s) served from the cache", len(all_jobs) - len(jobs), len(all_jobs))
     if not jobs:
@@ -398,13 +402,13 @@ def _code_modules():
     return (converter, reproducible)
 
 
-def _from_cache(job: Job, key: str) -> bool:
+def _from_cache(job: Job, key: str, link: bool = False) -> bool:
     from . import cache
 
     hit = cache.get("convert", key)
     if hit is None or CACHED_NAME not in hit.files:
         return False
-    cache.restore(hit, CACHED_NAME, job.target)
+    cache.restore(hit, CACHED_NAME, job.target, link=link)
     return True
 
 

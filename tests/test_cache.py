@@ -24,6 +24,24 @@ def test_put_get_and_a_damaged_entry_is_dropped(tmp_path):
     assert cache.get("convert", "a" * 64) is None and not hit.path.exists()
 
 
+def test_a_restore_by_link_shares_the_bytes_and_an_entry_altered_through_it_is_never_served(tmp_path):
+    src = _entry(tmp_path, "e", 5000)
+    assert cache.put("convert", "e" * 64, src)
+    hit = cache.get("convert", "e" * 64)
+    copied = cache.restore(hit, "out", tmp_path / "work" / "copied.pdf")
+    linked = cache.restore(hit, "out", tmp_path / "work" / "linked.pdf", link=True)
+    assert copied.read_bytes() == linked.read_bytes() == src["out"].read_bytes()
+    entry_file = os.stat(hit.path / "out")
+    assert os.stat(linked).st_ino == entry_file.st_ino and os.stat(copied).st_ino != entry_file.st_ino
+    assert not list((tmp_path / "work").glob(".*.part"))
+    linked.unlink()                                      # the work folder deleted: the entry stays whole
+    assert cache.get("convert", "e" * 64) is not None
+    again = cache.restore(hit, "out", tmp_path / "work" / "linked.pdf", link=True)
+    with open(again, "r+b") as f:                        # written in place through the link …
+        f.write(b"X")
+    assert cache.get("convert", "e" * 64) is None        # … the entry fails its sha256 and is dropped
+
+
 def test_prune_removes_the_least_recently_used_and_never_a_writers_folder(tmp_path):
     root = cache.cache_root()
     for n, key in enumerate(("b" * 64, "c" * 64, "d" * 64)):

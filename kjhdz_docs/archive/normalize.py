@@ -134,7 +134,7 @@ def make_renditions(plan: YearPlan, staging: Path, work: Path) -> list[Rendition
                 continue
             with console.status(f"converting {len(jobs)} submitted workbook(s) and document(s) to PDF/A-2b ({name})"):
                 try:
-                    converter.convert_to_pdf(jobs, workers=2)
+                    converter.convert_to_pdf(jobs, workers=2, link_from_cache=True)     # work: read, then deleted
                 except ConversionError as exc:
                     log.warning("%d of %d file(s) could not be rendered: %s", len(exc.documents), len(jobs),
                                 str(exc).splitlines()[0])
