@@ -77,3 +77,32 @@ def test_the_path_check_answers_as_bagit_does_also_through_links(tmp_path):
         assert "unsafe" in str(exc)
     else:
         raise AssertionError("a manifest path through a link out of the bag was accepted")
+
+
+def test_manifest_digests_are_the_entries_bagit_reads(tmp_path):
+    folder = tmp_path / "b"
+    (folder / "报送材料" / "北京市").mkdir(parents=True)
+    (folder / "报送材料" / "北京市" / "统计表.xlsx").write_bytes(b"PK" + bytes(300))
+    (folder / "名称\n带换行.txt").write_text("换行", encoding="utf-8")
+    (folder / "100%.txt").write_text("percent", encoding="utf-8")
+    bagging.make_bag(folder, {"Source-Organization": "科学技术部"})
+    want = {path: hashes["sha256"] for path, hashes in bagit.Bag(str(folder)).entries.items()
+            if path.startswith("data/")}
+    assert bagging.manifest_digests(folder) == want and len(want) == 3
+    assert bagging.manifest_digests(tmp_path / "no-bag") == {}
+
+
+def test_a_bag_hashed_in_two_processes_names_each_altered_file(tmp_path):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    for i in range(bagging.PARALLEL_FROM + 10):
+        (folder / f"{i:04d}.bin").write_bytes(i.to_bytes(4, "big") * 100)
+    assert bagging._processes(folder) == 2
+    bagging.make_bag(folder, {"Source-Organization": "科学技术部"})
+    assert bagging.validate(folder) == []
+    for name in ("0003.bin", "0501.bin"):
+        data = bytearray((folder / "data" / name).read_bytes())
+        data[7] ^= 1
+        (folder / "data" / name).write_bytes(bytes(data))
+    found = bagging.validate(folder)
+    assert sorted({(p.path, p.check) for p in found}) == [("data/0003.bin", "checksum"), ("data/0501.bin", "checksum")]

@@ -14,6 +14,7 @@ from pathlib import Path
 import bagit
 
 CHECKSUMS = ("sha256", "sha512")
+PARALLEL_FROM = 500         # files from which bagit hashes the payload in two processes
 
 logging.getLogger("bagit").setLevel(logging.ERROR)    # every problem is reported by validate()
 
@@ -56,11 +57,18 @@ class BagProblem:
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 
 
+def _processes(folder: Path) -> int:
+    """How many processes bagit hashes ``folder``'s files in (:func:`.parallel.processes`)."""
+    from .. import parallel
+
+    return parallel.processes(sum(len(files) for _, _, files in os.walk(folder)), PARALLEL_FROM)
+
+
 def make_bag(folder: Path, info: dict[str, str]) -> None:
     """Turn ``folder`` into a BagIt 1.0 bag (RFC 8493) in place (payload moves to ``data/``), sha256 + sha512
     manifests. bagit-python writes ``BagIt-Version: 0.97``; the declaration is rewritten to 1.0 (what it
     writes is valid 1.0: UTF-8 tag files, manifests of every payload file) and the tag manifests updated."""
-    bag = bagit.make_bag(str(folder), bag_info=dict(info), processes=1, checksums=list(CHECKSUMS))
+    bag = bagit.make_bag(str(folder), bag_info=dict(info), processes=_processes(folder), checksums=list(CHECKSUMS))
     (Path(folder) / "bagit.txt").write_text(BAGIT_TXT, encoding="utf-8")
     bag.save(processes=1)                      # the tag manifests again, over the rewritten bagit.txt
 
@@ -120,7 +128,7 @@ def validate(folder: Path) -> list[BagProblem]:
     except bagit.BagError as exc:
         return [BagProblem("", "structure", str(exc))]
     try:
-        bag.validate(processes=1, fast=False)
+        bag.validate(processes=_processes(folder), fast=False)
         return []
     except bagit.BagValidationError as exc:
         found = [_detail(d) for d in exc.details or []]
@@ -134,11 +142,27 @@ def validate(folder: Path) -> list[BagProblem]:
     out += [_detail(bagit.FileMissing(p)) for p in sorted(only_in_manifests)]
     out += [_detail(bagit.UnexpectedFile(p)) for p in sorted(only_in_fs)]
     try:
-        bag._validate_entries(1)               # bagit 1.9: recomputes every checksum, collects every mismatch
+        bag._validate_entries(_processes(folder))   # bagit 1.9: recomputes every checksum, collects every mismatch
     except bagit.BagValidationError as exc:
         out += [_detail(d) for d in exc.details or [] if not isinstance(d, bagit.FileMissing)
                 and not (isinstance(d, bagit.ChecksumMismatch) and d.path in only_in_manifests)]
     return out
+
+
+def manifest_digests(folder: Path, alg: str = "sha256") -> dict[str, str]:
+    """The payload manifest of ``alg`` as {path relative to the bag: digest}, read as bagit-python reads it
+    (``{}`` when it is missing or unreadable). What these digests prove depends on when they are used: right
+    after :func:`make_bag` made them from the files, or after :func:`validate` found every file matching them."""
+    try:
+        lines = (Path(folder) / f"manifest-{alg}.txt").read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found = {}
+    for line in lines:
+        entry = line.strip().split(None, 1)
+        if len(entry) == 2 and not entry[0].startswith("#"):
+            found[bagit._decode_filename(os.path.normpath(entry[1].lstrip("*")))] = entry[0].lower()
+    return found
 
 
 def info(folder: Path) -> dict[str, str]:

@@ -17,6 +17,7 @@ failure raises :class:`VerificationError` naming each failing file and check (ex
 from __future__ import annotations
 
 import logging
+import os
 import re
 
 import json
@@ -347,7 +348,12 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
                year: int | None = None, version: str | None = None, check_index: bool = True,
                check_bagit: bool = True) -> dict:
     """Every check of one bag; returns its report (``ok`` False when anything failed). ``check_bagit`` False:
-    the BagIt validation is left to the caller (the seal validates the finished bag in full right after)."""
+    the BagIt validation is left to the caller (the seal validates the finished bag in full right after).
+
+    Each file's sha256 is read once: when the full BagIt validation found every file matching its manifest,
+    or (``check_bagit`` False) the manifest was made from the files just now and the caller's full validation
+    is still to come before anything is published, the other checks take each file's sha256 from the payload
+    manifest; otherwise (a bag that fails its validation) every file is hashed again, so that each is named."""
     c = Checks()
     _define_all(c)
     year = year or int(bag.parent.name)
@@ -365,11 +371,14 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
         c.fail("bag-signature", sign.TAG_SIGNATURE, found.problem)
 
     if check_bagit:
-        for p in bagging.validate(bag):
+        problems = bagging.validate(bag)
+        for p in problems:
             c.fail("bagit", p.path or "(bag)", f"{p.check}: {p.message}")
         c.ok("bagit")
     else:
+        problems = []
         c.items["bagit"].not_run = "封装时：清单文件在本检测之后最终写定，随即对整个包做完整的 BagIt 校验"
+    digests = Digests(bag, bagging.manifest_digests(bag) if not problems else {})
 
     for extra in sorted(x.name for x in bag.iterdir() if x.name not in TAG_FILES and x.name != "data"
                         and not x.name.startswith(("manifest-", "tagmanifest-"))):
@@ -410,7 +419,7 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
     codes = Counter(r.get("档号") for _, r in records)
     pattern = config.code_pattern(seal.get("year")) if config else None
     digits = config.item_digits if config else 4
-    facts = _pdf_facts_of(bag, records, trusted)
+    facts = _pdf_facts_of(bag, records, trusted, digests)
     for rel, r in records:
         missing = [k for k in REQUIRED if r.get(k) in (None, "", [])]
         if r.get("rendition", {}).get("status") == "ok" and not r.get("页数"):
@@ -425,7 +434,7 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             c.fail("code-unique", rel, f"档号 {r.get('档号')} is used by {codes[r.get('档号')]} records")
         else:
             c.ok("code-unique")
-        _check_files(c, bag, rel, r, digits, facts, signatures)
+        _check_files(c, bag, rel, r, digits, facts, signatures, digests)
 
     # 完整性: every intake-report file present and byte-identical
     for kind, report_rel in sorted((seal.get("intake_reports") or {}).items()):
@@ -441,7 +450,7 @@ def verify_bag(bag: Path, *, root: Path, index_entries: list[dict], trusted: dic
             path = bag / rel
             if not path.is_file():
                 c.fail("intake-files", rel, f"submitted file {sub['file']} ({sub.get('status')}) is not in the bag")
-            elif sha256_of(path) != sub.get("sha256"):
+            elif digests.of(path) != sub.get("sha256"):
                 c.fail("intake-files", rel, "differs from the sha256 in the intake report")
             else:
                 c.ok("intake-files")
@@ -589,7 +598,19 @@ def keep_checks(trusted: dict[str, str], bag_label: str) -> None:
         cache.put("pdf-checks", _checks_key(trusted, bag_label), {"checks.json": path})
 
 
-def _pdf_facts_of(bag: Path, records, trusted: dict[str, str]) -> dict[str, tuple]:
+class Digests:
+    """The sha256 of a bag's files: from the payload manifest where :func:`verify_bag` may take it from there
+    (``listed``, by path relative to the bag), else computed."""
+
+    def __init__(self, bag: Path, listed: dict[str, str]):
+        self.bag, self.listed = str(bag), listed
+
+    def of(self, path: Path) -> str:
+        rel = os.path.relpath(path, self.bag)
+        return self.listed.get(rel) or sha256_of(Path(path))
+
+
+def _pdf_facts_of(bag: Path, records, trusted: dict[str, str], digests: Digests) -> dict[str, tuple]:
     """(sha256, *:func:`_pdf_facts`) of every PDF the records name (those on disk), by path (the digest serves
     the fixity check too: each PDF is read for it once); CPU-bound (pikepdf,
     pyHanko), so in two processes for a bag of many. A PDF whose bytes (sha256) this process has already
@@ -602,7 +623,7 @@ def _pdf_facts_of(bag: Path, records, trusted: dict[str, str]) -> dict[str, tupl
             if path.suffix.lower() == ".pdf" and path.is_file():
                 todo[str(path)] = todo.get(str(path), False) or f["role"] in ("rendition", "normalized")
     trust = json.dumps(trusted, sort_keys=True)
-    keys = {p: (sha256_of(Path(p)), signed, trust) for p, signed in todo.items()}
+    keys = {p: (digests.of(Path(p)), signed, trust) for p, signed in todo.items()}
     items = sorted((p, signed) for p, signed in todo.items() if keys[p] not in _FACTS_SEEN)
     for (p, _), got in zip(items, parallel.fork_map(_pdf_facts, items, state=trusted, parallel_from=PARALLEL_FROM)):
         _FACTS_SEEN[keys[p]] = got
@@ -694,7 +715,7 @@ def _check_catalogue(c: Checks, bag: Path, seal: dict, records: list[dict]) -> N
 
 
 def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: dict[str, tuple],
-                 signatures: dict) -> None:
+                 signatures: dict, digests: Digests) -> None:
     files = r.get("files") or []
     roles = {f.get("role") for f in files}
     if not roles & {"original", "submission"}:
@@ -715,7 +736,7 @@ def _check_files(c: Checks, bag: Path, rel: str, r: dict, digits: int, facts: di
             c.fail("fixity", f["path"], f"named by {rel} ({r.get('档号')}) but missing")
             continue
         fact = facts.get(str(path))
-        digest = fact[0] if fact else sha256_of(path)
+        digest = fact[0] if fact else digests.of(path)
         if path.stat().st_size != f.get("size") or digest != f.get("sha256"):
             c.fail("fixity", f["path"], f"sha256/size differ from {rel} ({r.get('档号')})")
         else:
