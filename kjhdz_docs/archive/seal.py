@@ -303,7 +303,8 @@ def _rendition_identity(r) -> str:
 def carried_over(previous: dict | None, rec: Record, made: list, staging: Path, want_key) -> dict | None:
     """The stamped, signed PDFs of ``rec`` taken over byte for byte from the version this one supersedes, when
     that version's record of the same 件 was stamped from exactly the same inputs (``want_key(day)`` is the
-    digest for a first stamping on ``day``); each copy's sha256 is checked against that record. None when not."""
+    digest for a first stamping on ``day``); each file, shared (:func:`share`), is checked against that
+    record's sha256. None when not."""
     old = (previous or {}).get("records", {}).get(rec.code)
     stamped = (old or {}).get("stamped") or {}
     if not made or not stamped.get("key") or want_key(stamped.get("date")) != stamped["key"]:
@@ -315,8 +316,7 @@ def carried_over(previous: dict | None, rec: Record, made: list, staging: Path, 
         src = previous["bag"] / r.path
         dst = staging / r.path[len("data/"):]
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
-        if sha256_of(dst) != files[r.path]["sha256"]:
+        if not share(src, dst, files[r.path]["sha256"]):
             log.warning("%s: %s in %s differs from its record; stamped and signed again", rec.code, r.path,
                         previous["version"])
             for q in made:
@@ -492,9 +492,10 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
     (``extra``: further fields of seal.json, e.g. the content and changes of :mod:`.changes`)."""
     from .normalize import make_renditions
 
+    earlier = staging.parent / supersedes if supersedes else None
     for rec in plan.records:
         for m in rec.members:
-            _copy(m, staging)
+            _copy(m, staging, earlier)
     replacements = path_replacements(plan)
     for source, path in plan.reports:
         _copy_report(source, staging / path[len("data/"):], replacements)
@@ -561,11 +562,34 @@ def pyhanko_version() -> str:
     return version("pyhanko")
 
 
-def _copy(m: Member, staging: Path) -> None:
+def share(earlier: Path | None, dst: Path, sha256: str) -> bool:
+    """Put into ``dst`` the file ``earlier`` of the sealed version a new one supersedes, as a hard link (a copy
+    on a file system without links), when it is a regular file with exactly the bytes of ``sha256``: versions
+    then store unchanged content once, as OCFL does. False, and nothing at ``dst``, when there is no such
+    file or its bytes differ (damage in a sealed version is never carried over). ``invoke verify`` checks every
+    version's files, so damage to a shared file later is reported in each version that holds it."""
+    if earlier is None or os.path.islink(earlier) or not os.path.isfile(earlier):
+        return False
+    try:
+        os.link(earlier, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copyfile(earlier, dst)
+    if sha256_of(dst) == sha256:
+        return True
+    log.warning("%s differs from its sealed sha256; not taken over", earlier)
+    dst.unlink()
+    return False
+
+
+def _copy(m: Member, staging: Path, earlier: Path | None = None) -> None:
+    """Place member ``m`` into the bag: shared with the superseded version's bag ``earlier`` when that holds
+    the same bytes at the same place (:func:`share`), else copied and checked against the intake's sha256."""
     dst = staging / m.path[len("data/"):]
     dst.parent.mkdir(parents=True, exist_ok=True)
     if dst.exists():
         raise VerificationError(f"{m.path}: two files of the year map to the same name in the bag ({m.source})")
+    if m.sha256 and share(earlier / m.path if earlier is not None else None, dst, m.sha256):
+        return
     shutil.copyfile(m.source, dst)
     if m.sha256 and sha256_of(dst) != m.sha256:
         raise VerificationError(f"{m.source}: the copy in the bag differs from the intake report's sha256",

@@ -224,3 +224,41 @@ def test_forger_who_resigns_with_a_key_of_their_own_fails(archive, tmp_path, mon
     assert failed[("tagmanifest-sha256.txt.p7s", "bag-signature")].startswith("untrusted signer")
     assert report["signatures"]["bag"]["signer"] == "科学技术部 档案 归档封装签名"   # a name proves nothing
     assert len(failed) == 2
+
+
+def test_a_new_version_shares_unchanged_files_and_never_takes_over_a_damaged_one(archive):
+    """A new version hard-links every file byte for byte the same as in the version it supersedes (checked
+    against the sealed sha256 first); a file damaged in the earlier version is copied afresh from its source
+    (a submitted file) or stamped and signed again (a PDF): v2 verifies, v1 still fails."""
+    import os
+
+    from kjhdz_docs.archive.seal import seal_year
+
+    v1 = archive / "2024" / "v1"
+    records = _records(v1)
+    subs = [r for r in records.values() if r["type"] == "submission"
+            and {"submission", "rendition"} <= {f["role"] for f in r["files"]}]
+    damaged, intact = subs[0], subs[1]
+    role = lambda r, name: next(f for f in r["files"] if f["role"] == name)     # noqa: E731
+    for name in ("submission", "rendition"):
+        path = v1 / role(damaged, name)["path"]
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    assert seal_year(2024, force=True, reason="drill: v1 damaged") == 0
+    v2 = archive / "2024" / "v2"
+    after = _records(v2)
+    for name in ("submission", "rendition"):
+        f1 = role(damaged, name)
+        got = v2 / f1["path"]
+        assert os.stat(got).st_ino != os.stat(v1 / f1["path"]).st_ino
+        assert got.read_bytes() != (v1 / f1["path"]).read_bytes()
+    by_code = {r["档号"]: r for r in after.values()}
+    assert role(by_code[damaged["档号"]], "submission")["sha256"] == role(damaged, "submission")["sha256"]
+    assert by_code[damaged["档号"]]["stamped"]["version"] == "v2"
+    shared = [f for f in intact["files"] if f["role"] in ("submission", "rendition")]
+    assert len(shared) == 2 and all(os.stat(v2 / f["path"]).st_ino == os.stat(v1 / f["path"]).st_ino for f in shared)
+    assert by_code[intact["档号"]]["stamped"]["version"] == "v1"
+    assert verify(2024, versions=["v2"]) == 0
+    with pytest.raises(VerificationError):
+        verify(2024, versions=["v1"])
