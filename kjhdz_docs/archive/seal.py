@@ -522,13 +522,10 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
                     unstamped.append(f"{rec.code} {path}")
             for miss in meta["normalization"]["missing"]:
                 failed.append({"档号": rec.code, "file": miss["文件"], "reason": miss["原因"]})
-            write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)   # staging: one rename
             records_meta.append(meta)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    from .catalogue import write_catalogue
-
-    catalogue = write_catalogue(plan, records_meta, staging)
+    catalogue = _write_records_and_catalogue(plan, records_meta, staging)
     cfg = plan.config
     subs = [r for r in plan.records if r.type == "submission"]
     from .. import ocr
@@ -555,6 +552,23 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
     report.update(extra or {})
     write_json(staging / "reports" / SEAL_REPORT, report)
     return report
+
+
+def _write_records_and_catalogue(plan: YearPlan, records_meta: list[dict], staging: Path) -> dict:
+    """Each 件's metadata record into ``metadata/`` while the 归档文件目录 is made beside it (its PDF is a
+    LibreOffice conversion, mostly waiting); returns :func:`.catalogue.write_catalogue`'s paths."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .catalogue import write_catalogue
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        made = pool.submit(write_catalogue, plan, records_meta, staging)
+        try:
+            for rec, meta in zip(plan.records, records_meta):
+                write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)   # staging: one rename
+        finally:
+            catalogue = made.result()       # waited for (and its error raised) even when a write failed
+    return catalogue
 
 
 def pyhanko_version() -> str:
