@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -485,13 +486,18 @@ def write_outputs(year: int, report: IntakeReport, roster: Sequence, workdir: Pa
     write_json(workdir / INTAKE, intake_json if intake_json is not None else report.as_dict())
     if not documents:
         return s, data
-    write_workbook(s, report.submissions, previous, workdir / XLSX, date=cal.statistics_deadline)
     pngs = charts.draw_all(s, workdir)
     groups = {u.name: (getattr(u, "group", "") or agg.KIND_LABELS[agg.kind_name(u.kind)]) for u in roster}
     context = report_context(s, report.submissions, previous, cal, groups)
     docx = render_docx(TEMPLATE, context, workdir / DOCX,
                        images={k: (p, charts.WIDTH_MM) for k, p in pngs.items()}, date=cal.statistics_deadline)
-    converter.convert_to_pdf([(docx, workdir / PDF)], document_date=cal.statistics_deadline)
+    with ThreadPoolExecutor(max_workers=1) as pool:      # the workbook is written while LibreOffice converts
+        converting = pool.submit(converter.convert_to_pdf, [(docx, workdir / PDF)],
+                                 document_date=cal.statistics_deadline)
+        try:
+            write_workbook(s, report.submissions, previous, workdir / XLSX, date=cal.statistics_deadline)
+        finally:
+            converting.result()
     record = BuiltRecord(type="summary", title=report_title(year), creators=list(CREATORS),
                          date=cal.statistics_deadline.isoformat(), original=DOCX, pdf=PDF, attachments=[XLSX])
     write_manifest(workdir, StageManifest(year=year, stage=STAGE, records=[record], reports=[JSON], intake=INTAKE))
