@@ -185,6 +185,13 @@ def get(kind: str, key: str) -> Hit | None:
     return Hit(folder, sorted(entry["files"]), entry.get("info") or {})
 
 
+def listed(kind: str, key: str) -> bool:
+    """Whether an entry of ``key`` is there, without reading its files: for work done ahead, which decides
+    nothing (the one who uses the entry calls :func:`get`, which checks every file's sha256)."""
+    root = cache_root()
+    return root is not None and (_entry_dir(root, kind, key) / ENTRY).is_file()
+
+
 def put(kind: str, key: str, files: dict[str, Path], info: dict | None = None) -> bool:
     """Store copies of ``files`` (name in the entry → source path) under ``key``; atomic and fsynced.
     A failure to store (disk full, permissions) is logged, never raised: the cache is an optimisation."""

@@ -387,13 +387,14 @@ def conversion_key(job: Job, *, target: str, pdfa: bool) -> str:
 
 
 def in_cache(source: Path, *, pdfa: bool = True, target: str = "pdf", document_date=None) -> bool:
-    """Whether :func:`convert_to_pdf` with these options would serve ``source`` from the cache (nothing is
-    restored or converted)."""
+    """Whether the cache lists a conversion of ``source`` with these options (nothing is restored or
+    converted, nor the entry read: :func:`convert_to_pdf` checks it when it serves it, and converts again
+    an entry found damaged then)."""
     from . import cache
     from .reproducible import document_time
 
     job = Job(Path(source), Path(source), document_time(document_date))
-    return cache.get("convert", conversion_key(job, target=target, pdfa=pdfa)) is not None
+    return cache.listed("convert", conversion_key(job, target=target, pdfa=pdfa))
 
 
 def _code_modules():

@@ -24,6 +24,17 @@ def test_put_get_and_a_damaged_entry_is_dropped(tmp_path):
     assert cache.get("convert", "a" * 64) is None and not hit.path.exists()
 
 
+def test_listed_reads_no_file_and_a_damaged_listed_entry_is_still_never_served(tmp_path):
+    assert not cache.listed("convert", "f" * 64)
+    assert cache.put("convert", "f" * 64, _entry(tmp_path, "f", 100))
+    assert cache.listed("convert", "f" * 64)
+    hit = cache.get("convert", "f" * 64)
+    (hit.path / "out").write_bytes(b"changed")
+    assert cache.listed("convert", "f" * 64)                 # work done ahead skips it …
+    assert cache.get("convert", "f" * 64) is None            # … its user finds it damaged and makes it again
+    assert not cache.listed("convert", "f" * 64)
+
+
 def test_a_restore_by_link_shares_the_bytes_and_an_entry_altered_through_it_is_never_served(tmp_path):
     src = _entry(tmp_path, "e", 5000)
     assert cache.put("convert", "e" * 64, src)

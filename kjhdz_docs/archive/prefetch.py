@@ -52,14 +52,13 @@ def missing_conversions(files: list[Path]) -> tuple[list[Path], list[tuple[Path,
     for path in files:
         kind = kind_of(path.name)
         try:
-            if kind in ("workbook", "document"):
+            if kind in ("workbook", "document") and not converter.in_cache(path):
                 if kind == "workbook":
-                    check_file(path)
-                if not converter.in_cache(path):
-                    office.append(path)
+                    check_file(path)          # before LibreOffice opens it
+                office.append(path)
             elif kind == "scan":
                 key, dpi, _ = ocr_key(path)
-                if cache.get("ocr", key) is None:
+                if not cache.listed("ocr", key):
                     scans.append((path, key, dpi))
         except (UnsafeFile, OSError, ValueError) as exc:
             log.debug("%s: not made ahead (%s)", path, exc)
