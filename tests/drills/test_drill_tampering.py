@@ -262,3 +262,19 @@ def test_a_new_version_shares_unchanged_files_and_never_takes_over_a_damaged_one
     assert verify(2024, versions=["v2"]) == 0
     with pytest.raises(VerificationError):
         verify(2024, versions=["v1"])
+
+
+def test_a_catalogue_row_edited_is_named_by_the_catalogue_check(archive):
+    from openpyxl import load_workbook
+
+    bag = archive / "2024" / "v1"
+    rel = "data/catalogue/归档文件目录.xlsx"
+    wb = load_workbook(bag / rel)
+    ws = wb.worksheets[0]
+    ws.cell(4, 5).value = ws.cell(4, 5).value + "（改）"
+    wb.save(bag / rel)
+    with pytest.raises(VerificationError):
+        verify(2024)
+    report = json.loads((archive / "reports" / "verify-2024-v1.json").read_text(encoding="utf-8"))
+    found = [f for f in report["failures"] if f["check"] == "catalogue"]
+    assert [f["file"] for f in found] == [rel] and "first difference at row 4" in found[0]["message"]
