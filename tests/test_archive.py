@@ -781,3 +781,34 @@ def test_the_office_checks_kept_for_the_next_seal_come_back_exactly(bag, tmp_pat
     assert verify.recall_checks(trusted, "another-bag") == 0 and verify._OFFICE_SEEN == {}
     assert verify.recall_checks(trusted, "test-bag") >= len(fresh)
     assert verify._OFFICE_SEEN == fresh
+
+
+@requires_soffice
+def test_the_catalogue_made_ahead_is_the_records_and_is_made_again_when_it_is_not(archive_copy, monkeypatch, caplog):
+    """The 归档文件目录 is made while the 件 are described, from what it will show of them; a seal keeps it only
+    when its rows are exactly the records' (else it is made again from the records). A forced seal of the
+    unchanged year keeps it; with a prediction made wrong on purpose, the catalogue is made again and right."""
+    import logging
+
+    from kjhdz_docs.archive import catalogue, seal
+
+    caplog.set_level(logging.WARNING, logger="kjhdz_docs.archive.seal")
+    assert seal_year(2024, force=True, reason="test: the catalogue made ahead") == 0
+    assert "made again" not in caplog.text
+    early = seal._early_catalogue
+
+    def wrong(plan, per_record, staging):            # injects a wrong prediction: one 题名 altered
+        predicted, made = early(plan, per_record, staging)
+        predicted[3] = {**predicted[3], "题名": predicted[3]["题名"] + "（误）"}
+        return predicted, catalogue.write_catalogue(plan, predicted, staging)
+
+    monkeypatch.setattr(seal, "_early_catalogue", wrong)
+    assert seal_year(2024, force=True, reason="test: a wrong catalogue made ahead") == 0
+    assert "made again from them" in caplog.text
+    v3 = archive_copy / "2024" / "v3"
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in (v3 / "data" / "metadata").glob("*.json")]
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(v3 / "data/catalogue/归档文件目录.xlsx")).get_sheet_by_index(0)
+    assert [tuple(r) for r in sheet.to_python(skip_empty_area=False)[2:]] == catalogue.rows(records)
+    assert verify(2024, versions=["v3"]) == 0

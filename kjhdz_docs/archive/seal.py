@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -353,7 +354,8 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
     original = by_path[rec.original.path]
     made = [r for r in renditions if r.source is not None]
     for r in made:
-        r.pages = page_count(r.source)
+        if r.pages is None:
+            r.pages = page_count(r.source)
     pages = sum(r.pages for r in made) if made else None
     composition = "组合文件" if len(rec.members) > 1 else "单件"
 
@@ -512,20 +514,33 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
             from .. import ocr
 
             ocr.version()                        # once, before the workers fork
+        for r in renditions:                     # here, for the catalogue made ahead (PDFium in one thread only)
+            if r.source is not None:
+                r.pages = page_count(r.source)
         state = (plan, per_record, staging, version, supersedes, today, key, previous)
         described = parallel.fork_map(_describe_one, range(len(plan.records)), state=state,
-                                      parallel_from=PARALLEL_FROM)
-        for rec, meta in zip(plan.records, console.progress(described, "stamping, signing and describing",
-                                                            total=len(plan.records))):
-            for path, st in meta["stamps"].items():
-                if not st["placed"]:
-                    unstamped.append(f"{rec.code} {path}")
-            for miss in meta["normalization"]["missing"]:
-                failed.append({"档号": rec.code, "file": miss["文件"], "reason": miss["原因"]})
-            records_meta.append(meta)
+                                      parallel_from=PARALLEL_FROM)          # the workers are forked here …
+        with ThreadPoolExecutor(max_workers=1) as pool:                     # … before this thread starts
+            early = pool.submit(_early_catalogue, plan, per_record, staging)
+            try:
+                for rec, meta in zip(plan.records, console.progress(described, "stamping, signing and describing",
+                                                                    total=len(plan.records))):
+                    for path, st in meta["stamps"].items():
+                        if not st["placed"]:
+                            unstamped.append(f"{rec.code} {path}")
+                    for miss in meta["normalization"]["missing"]:
+                        failed.append({"档号": rec.code, "file": miss["文件"], "reason": miss["原因"]})
+                    write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)   # staging: one rename
+                    records_meta.append(meta)
+            finally:
+                predicted, catalogue = early.result()       # waited for before its PDFs are deleted
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    catalogue = _write_records_and_catalogue(plan, records_meta, staging)
+    from .catalogue import rows, write_catalogue
+
+    if rows(predicted) != rows(records_meta):       # never the case unless describing changed what it shows
+        log.warning("the 归档文件目录 made ahead differs from the records; made again from them")
+        catalogue = write_catalogue(plan, records_meta, staging)
     cfg = plan.config
     subs = [r for r in plan.records if r.type == "submission"]
     from .. import ocr
@@ -554,21 +569,25 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
     return report
 
 
-def _write_records_and_catalogue(plan: YearPlan, records_meta: list[dict], staging: Path) -> dict:
-    """Each 件's metadata record into ``metadata/`` while the 归档文件目录 is made beside it (its PDF is a
-    LibreOffice conversion, mostly waiting); returns :func:`.catalogue.write_catalogue`'s paths."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _early_catalogue(plan: YearPlan, per_record: dict[int, list], staging: Path) -> tuple[list[dict], dict]:
+    """The 归档文件目录 made while the 件 are stamped and described (its PDF is a LibreOffice conversion, mostly
+    waiting), from what its columns show of each 件 as :func:`describe_record` will write it: 序号, 档号, 文号,
+    责任者, 题名, 日期, 密级, 页数 (the renditions' pages, counted before) and 备注. Returns those rows' records and the catalogue;
+    :func:`lay_out` compares them with the records written and makes the catalogue again if they differ."""
     from .catalogue import write_catalogue
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        made = pool.submit(write_catalogue, plan, records_meta, staging)
-        try:
-            for rec, meta in zip(plan.records, records_meta):
-                write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)   # staging: one rename
-        finally:
-            catalogue = made.result()       # waited for (and its error raised) even when a write failed
-    return catalogue
+    predicted = []
+    for rec in plan.records:
+        mine = per_record.get(rec.seq, [])
+        made = [r for r in mine if r.source is not None]
+        predicted.append({
+            "序号": rec.seq, "档号": rec.code, "文件编号": rec.doc_number, "责任者": rec.creators or ["未署名"],
+            "题名": rec.title, "日期": rec.date, "密级": rec.classification, "报送单位": rec.unit,
+            "页数": sum(r.pages for r in made) if made else None, "submission": rec.submission,
+            "normalization": {"missing": [{"文件": r.of.path, "原因": r.reason} for r in mine
+                                          if r.source is None and r.reason]},
+            **({"letter": rec.letter} if rec.letter is not None else {})})
+    return predicted, write_catalogue(plan, predicted, staging)
 
 
 def pyhanko_version() -> str:
