@@ -480,11 +480,14 @@ PARALLEL_FROM = 16          # 件 from which stamping and signing run in two pro
 
 
 def _describe_one(i: int) -> dict:
-    """:func:`describe_record` of the i-th 件 (in a forked worker: the state comes from :func:`lay_out`)."""
+    """:func:`describe_record` of the i-th 件, its metadata record written (in a forked worker: the state comes
+    from :func:`lay_out`)."""
     plan, per_record, staging, version, supersedes, today, key, previous = parallel.shared()
     rec = plan.records[i]
-    return describe_record(plan, rec, per_record.get(rec.seq, []), staging, version=version,
+    meta = describe_record(plan, rec, per_record.get(rec.seq, []), staging, version=version,
                            supersedes=supersedes, today=today, key=key, previous=previous)
+    write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)    # staging: published by one rename
+    return meta
 
 
 def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | None, today: str,
@@ -530,7 +533,6 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
                             unstamped.append(f"{rec.code} {path}")
                     for miss in meta["normalization"]["missing"]:
                         failed.append({"档号": rec.code, "file": miss["文件"], "reason": miss["原因"]})
-                    write_json(staging / "metadata" / f"{rec.key}.json", meta, atomic=False)   # staging: one rename
                     records_meta.append(meta)
             finally:
                 predicted, catalogue = early.result()       # waited for before its PDFs are deleted
