@@ -22,6 +22,7 @@ import re
 
 import json
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,8 +168,9 @@ def _office_problem(path: Path) -> str | None:
             with zipfile.ZipFile(path) as z:
                 names = set(z.namelist())
                 bad = z.testzip()
-        except (zipfile.BadZipFile, OSError) as exc:
-            return f"does not open as an Office file: {exc}"
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+                ValueError) as exc:                      # a damaged or unreadable member: reported, not raised
+            return f"does not open as an Office file: {type(exc).__name__}: {exc}"
         if bad:
             return f"corrupt member {bad}"
         part = OOXML_PARTS.get(suffix) or ("content.xml" if suffix in (".ods", ".odt") else None)

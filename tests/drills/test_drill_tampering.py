@@ -73,7 +73,25 @@ def edit_metadata_json(bag):
     return rel, "bagit"
 
 
-TAMPERING = [flip_pdf_byte, delete_submission, stray_file_in_payload, stray_file_beside_tags, edit_metadata_json]
+def flip_workbook_deflate_byte(bag):
+    """A byte flipped inside a submitted workbook's compressed data: the zip still opens, inflating fails."""
+    import zipfile
+
+    rel = next(f["path"] for r in _records(bag).values() if r["type"] == "submission"
+               for f in r["files"] if f["role"] == "submission" and f["path"].endswith(".xlsx"))
+    with zipfile.ZipFile(bag / rel) as z:
+        member = max((i for i in z.infolist() if i.compress_type == zipfile.ZIP_DEFLATED), key=lambda i: i.compress_size)
+    data = bytearray((bag / rel).read_bytes())
+    start = member.header_offset + 30 + int.from_bytes(data[member.header_offset + 26:member.header_offset + 28], "little") \
+        + int.from_bytes(data[member.header_offset + 28:member.header_offset + 30], "little")
+    for i in range(start + 8, start + member.compress_size - 8, 97):
+        data[i] ^= 0xFF
+    (bag / rel).write_bytes(bytes(data))
+    return rel, "bagit"
+
+
+TAMPERING = [flip_pdf_byte, delete_submission, stray_file_in_payload, stray_file_beside_tags, edit_metadata_json,
+             flip_workbook_deflate_byte]
 
 
 @pytest.mark.parametrize("tamper", TAMPERING, ids=[t.__name__ for t in TAMPERING])
