@@ -29,6 +29,13 @@ def test_a_file_added_after_bagging_is_listed_as_a_full_rebag_lists_it(tmp_path)
         mine = set((folder / f"manifest-{alg}.txt").read_text(encoding="utf-8").splitlines())
         assert mine == set((again / f"manifest-{alg}.txt").read_text(encoding="utf-8").splitlines())
         assert len(mine) == 3
+    assert (folder / "bag-info.txt").read_bytes() == (again / "bag-info.txt").read_bytes()
+    for alg in bagging.CHECKSUMS:                     # the tag manifests as bagit's Bag.save makes them
+        mine = set((folder / f"tagmanifest-{alg}.txt").read_text(encoding="utf-8").splitlines())
+        assert mine == set((again / f"tagmanifest-{alg}.txt").read_text(encoding="utf-8").splitlines())
+        assert {line.split(" ", 1)[1] for line in mine} == {"bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+                                                            "manifest-sha512.txt"}
+    assert (folder / "bagit.txt").read_text(encoding="utf-8") == bagging.BAGIT_TXT
     info = bagging.info(folder)
     assert info["Payload-Oxum"] == bagging.info(again)["Payload-Oxum"]
     assert info["Verification-Report"] == "data/reports/四性检测报告.json"

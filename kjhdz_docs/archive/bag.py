@@ -68,9 +68,22 @@ def make_bag(folder: Path, info: dict[str, str]) -> None:
     """Turn ``folder`` into a BagIt 1.0 bag (RFC 8493) in place (payload moves to ``data/``), sha256 + sha512
     manifests. bagit-python writes ``BagIt-Version: 0.97``; the declaration is rewritten to 1.0 (what it
     writes is valid 1.0: UTF-8 tag files, manifests of every payload file) and the tag manifests updated."""
-    bag = bagit.make_bag(str(folder), bag_info=dict(info), processes=_processes(folder), checksums=list(CHECKSUMS))
+    bagit.make_bag(str(folder), bag_info=dict(info), processes=_processes(folder), checksums=list(CHECKSUMS))
     (Path(folder) / "bagit.txt").write_text(BAGIT_TXT, encoding="utf-8")
-    bag.save(processes=1)                      # the tag manifests again, over the rewritten bagit.txt
+    _remake_tagmanifests(Path(folder))         # over the rewritten bagit.txt
+
+
+def _remake_tagmanifests(folder: Path) -> None:
+    """The tag manifests made again over the tag files as they are now, by bagit-python's own function as its
+    ``Bag.save`` does (which would also walk the whole payload twice for permissions and load every manifest
+    again; a seal validates the whole bag right after)."""
+    old = os.getcwd()
+    os.chdir(folder)                 # bagit lists the tag files relative to the working folder, as in save()
+    try:
+        for alg in CHECKSUMS:
+            bagit._make_tagmanifest_file(alg, str(folder), encoding="utf-8")
+    finally:
+        os.chdir(old)
 
 
 def add_to_payload(folder: Path, added: list[str], info: dict[str, str]) -> None:
@@ -100,11 +113,13 @@ def add_to_payload(folder: Path, added: list[str], info: dict[str, str]) -> None
             raise ValueError(f"{manifest.name}: a file to add is listed already")
         with open(manifest, "a", encoding="utf-8") as out:
             out.writelines(lines)
-    bag = bagit.Bag(str(folder))
-    octets, files = (int(x) for x in str(bag.info["Payload-Oxum"]).split("."))
-    bag.info.update(info)
-    bag.info["Payload-Oxum"] = f"{octets + size}.{files + len(added)}"
-    bag.save(processes=1, manifests=False)
+    tags = bagit._load_tag_file(str(folder / "bag-info.txt"))     # what bagit.Bag(folder).info holds
+    oxum = tags["Payload-Oxum"][0] if isinstance(tags["Payload-Oxum"], list) else tags["Payload-Oxum"]
+    octets, files = (int(x) for x in str(oxum).split("."))
+    tags.update(info)
+    tags["Payload-Oxum"] = f"{octets + size}.{files + len(added)}"
+    bagit._make_tag_file(str(folder / "bag-info.txt"), tags)       # as Bag.save writes it
+    _remake_tagmanifests(folder)
 
 
 def _detail(d) -> BagProblem:
