@@ -812,3 +812,25 @@ def test_the_catalogue_made_ahead_is_the_records_and_is_made_again_when_it_is_no
     sheet = CalamineWorkbook.from_path(str(v3 / "data/catalogue/归档文件目录.xlsx")).get_sheet_by_index(0)
     assert [tuple(r) for r in sheet.to_python(skip_empty_area=False)[2:]] == catalogue.rows(records)
     assert verify(2024, versions=["v3"]) == 0
+
+
+def test_index_entries_of_a_sealed_bag_are_kept_by_its_manifest(archive_copy):
+    """A seal rebuilds the index from every version; a sealed bag's entries come from the cache by its payload
+    manifest after the first time (a season of versions is not read again at each seal), and from its
+    records again once the manifest differs."""
+    from kjhdz_docs.archive.index import bag_entries, index_entry, read_bag_records
+
+    bag = archive_copy / "2024" / "v1"
+    want = [index_entry(r, year=2024, version="v1", latest=False, bag_rel="2024/v1") for r in read_bag_records(bag)]
+    assert bag_entries(bag, year=2024, rel="2024/v1") == want and len(want) >= 10
+    hidden = bag / "data" / "metadata-hidden"
+    (bag / "data" / "metadata").rename(hidden)
+    try:
+        assert bag_entries(bag, year=2024, rel="2024/v1") == want          # the records were not read
+        manifest = bag / "manifest-sha256.txt"
+        manifest.write_text(manifest.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        assert bag_entries(bag, year=2024, rel="2024/v1") == []            # another manifest: read again
+    finally:
+        hidden.rename(bag / "data" / "metadata")
+    assert bag_entries(bag, year=2024, rel="2024/v1") == want     # what the records missing gave was not kept
+    assert [e for e in collect_entries(archive_copy) if e["bag"] == "2024/v1"] == [{**e, "latest": True} for e in want]

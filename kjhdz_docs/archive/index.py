@@ -85,6 +85,43 @@ def index_entry(record: dict, *, year: int, version: str, latest: bool, bag_rel:
     }
 
 
+def bag_entries(bag: Path, *, year: int, rel: str) -> list[dict]:
+    """The index entries of one sealed bag (``latest`` False), from its metadata records — kept in the cache
+    by the bag's payload manifest (which names every record's sha256), so that a season of versions is not
+    read again at every seal: a version never changes after it is sealed. A bag whose records no longer
+    match its manifest fails ``invoke verify``, which compares the index with the records on disk."""
+    from .. import cache
+
+    key = (cache.Key("index-entries").file("manifest", bag / "manifest-sha256.txt").add("bag", rel)
+           .add("code", cache.code_digest()).hexdigest())
+    hit = cache.get("index-entries", key)
+    if hit is not None and "entries.json" in hit.files:
+        try:
+            return json.loads((hit.path / "entries.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    import hashlib
+
+    from .bag import manifest_digests
+
+    folder, read, digests = bag / "data" / "metadata", [], {}
+    for p in sorted(folder.glob("*.json")) if folder.exists() else []:
+        data = p.read_bytes()
+        digests[p.relative_to(bag).as_posix()] = hashlib.sha256(data).hexdigest()
+        read.append(json.loads(data.decode("utf-8")))
+    records = sorted(read, key=lambda r: r.get("序号") or 0)            # as read_bag_records gives them
+    entries = [index_entry(r, year=year, version=bag.name, latest=False, bag_rel=rel) for r in records]
+    listed = {k: v for k, v in manifest_digests(bag).items() if k.startswith("data/metadata/")}
+    if listed and digests == listed:                 # kept only when the records are exactly the sealed ones
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="kjhdz-index-") as tmp:
+            path = Path(tmp) / "entries.json"
+            path.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+            cache.put("index-entries", key, {"entries.json": path})
+    return entries
+
+
 def collect_entries(root: Path | None = None) -> list[dict]:
     root = root or archive_root()
     entries = []
@@ -92,9 +129,8 @@ def collect_entries(root: Path | None = None) -> list[dict]:
         latest = latest_version(year_dir)
         for bag in versions(year_dir):
             rel = bag.relative_to(root).as_posix()
-            for record in read_bag_records(bag):
-                entries.append(index_entry(record, year=int(year_dir.name), version=bag.name,
-                                           latest=bag.name == latest, bag_rel=rel))
+            for entry in bag_entries(bag, year=int(year_dir.name), rel=rel):
+                entries.append({**entry, "latest": bag.name == latest})
     return entries
 
 
