@@ -342,6 +342,18 @@ def previous_records(bag: Path | None, version: str | None) -> dict | None:
     return {"bag": bag, "version": version, "records": records}
 
 
+def shown_in_catalogue(rec: Record, renditions: list) -> dict:
+    """The fields of ``rec``'s metadata record that the 归档文件目录 shows (:func:`.catalogue.rows`): 序号, 档号,
+    文号, 责任者, 题名, 日期, 密级, 页数 (its renditions' pages, counted before) and what 备注 is made of."""
+    made = [r for r in renditions if r.source is not None]
+    return {"序号": rec.seq, "档号": rec.code, "文件编号": rec.doc_number, "责任者": rec.creators or ["未署名"],
+            "题名": rec.title, "日期": rec.date, "密级": rec.classification, "报送单位": rec.unit,
+            "页数": sum(r.pages for r in made) if made else None, "submission": rec.submission,
+            "normalization": {"missing": [{"文件": r.of.path, "原因": r.reason} for r in renditions
+                                          if r.source is None and r.reason]},
+            **({"letter": rec.letter} if rec.letter is not None else {})}
+
+
 def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path, *, version: str,
                     supersedes: str | None, today: str, key: sign.SigningKey, previous: dict | None = None) -> dict:
     """Stamp and sign (PAdES) every rendition of ``rec`` and return its DA/T 46 metadata record (the sha256
@@ -376,12 +388,10 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
     else:
         events, fields = fields_for(today)
         stamped = {"date": today, "version": version, "key": key_for(today)} if made else None
-    relations, stamps, digitized, missing = [], {}, [], []
+    relations, stamps, digitized = [], {}, []
     old_files = {f["path"]: f for f in old["files"]} if old is not None else {}
     for r in renditions:
         if r.source is None:
-            if r.reason:
-                missing.append({"文件": r.of.path, "原因": r.reason})
             continue
         staged = staging / r.path[len("data/"):]
         if old is not None:
@@ -416,22 +426,21 @@ def describe_record(plan: YearPlan, rec: Record, renditions: list, staging: Path
     main = next((r for r in renditions if r.role == "rendition"), None)
     first_stamp = stamps.get(main.path) if main is not None and main.path in stamps else None
     return {
-        "序号": rec.seq, "档号": rec.code, "全宗号": cfg.fonds, "全宗名称": cfg.fonds_name, "立档单位名称": cfg.fonds_name,
+        **shown_in_catalogue(rec, renditions),
+        "全宗号": cfg.fonds, "全宗名称": cfg.fonds_name, "立档单位名称": cfg.fonds_name,
         "门类": cfg.category, "年度": plan.year, "保管期限": rec.retention, "机构或问题": rec.organization.code,
         "机构或问题名称": rec.organization.name, "件号": rec.item, "聚合层次": AGGREGATION,
         "电子文件号": fields["electronicFileNumber"],
-        "题名": rec.title, "文件编号": rec.doc_number, "责任者": rec.creators or ["未署名"], "报送单位": rec.unit,
-        "日期": rec.date, "文种": fields["documentType"], "密级": rec.classification, "公开属性": rec.disclosure,
-        "语种": "zh-CN", "稿本": DRAFT, "文件组合类型": composition, "件数": 1, "页数": pages,
+        "文种": fields["documentType"], "公开属性": rec.disclosure,
+        "语种": "zh-CN", "稿本": DRAFT, "文件组合类型": composition, "件数": 1,
         "文档创建程序": original["创建程序"], "数字化属性": digitized, "机构人员": who,
         "电子签名": sign.describe(key) if made else None,
         "type": rec.type, "files": files, "关系": relations, "业务": events,
         "归档章": first_stamp, "stamps": stamps,
         "rendition": {"status": "ok" if main is not None and main.source is not None else "none",
                       "reason": main.reason if main is not None and main.source is None else None},
-        "normalization": {"missing": missing},
-        "submission": rec.submission, "version": version, "supersedes": supersedes, "stamped": stamped,
-        **({"letter": rec.letter, "主送": [rec.letter.get("unit")]} if rec.letter is not None else {}),
+        "version": version, "supersedes": supersedes, "stamped": stamped,
+        **({"主送": [rec.letter.get("unit")]} if rec.letter is not None else {}),
     }
 
 
@@ -573,22 +582,11 @@ def lay_out(plan: YearPlan, staging: Path, *, version: str, supersedes: str | No
 
 def _early_catalogue(plan: YearPlan, per_record: dict[int, list], staging: Path) -> tuple[list[dict], dict]:
     """The 归档文件目录 made while the 件 are stamped and described (its PDF is a LibreOffice conversion, mostly
-    waiting), from what its columns show of each 件 as :func:`describe_record` will write it: 序号, 档号, 文号,
-    责任者, 题名, 日期, 密级, 页数 (the renditions' pages, counted before) and 备注. Returns those rows' records and the catalogue;
+    waiting), from :func:`shown_in_catalogue` of each 件. Returns those fields and the catalogue's paths;
     :func:`lay_out` compares them with the records written and makes the catalogue again if they differ."""
     from .catalogue import write_catalogue
 
-    predicted = []
-    for rec in plan.records:
-        mine = per_record.get(rec.seq, [])
-        made = [r for r in mine if r.source is not None]
-        predicted.append({
-            "序号": rec.seq, "档号": rec.code, "文件编号": rec.doc_number, "责任者": rec.creators or ["未署名"],
-            "题名": rec.title, "日期": rec.date, "密级": rec.classification, "报送单位": rec.unit,
-            "页数": sum(r.pages for r in made) if made else None, "submission": rec.submission,
-            "normalization": {"missing": [{"文件": r.of.path, "原因": r.reason} for r in mine
-                                          if r.source is None and r.reason]},
-            **({"letter": rec.letter} if rec.letter is not None else {})})
+    predicted = [shown_in_catalogue(rec, per_record.get(rec.seq, [])) for rec in plan.records]
     return predicted, write_catalogue(plan, predicted, staging)
 
 
