@@ -56,9 +56,19 @@ def latest_version(year_dir: Path) -> str | None:
 
 def read_bag_records(bag: Path) -> list[dict]:
     """The per-件 metadata of one bag, in the order of the 归档文件目录 (序号)."""
-    meta = bag / "data" / "metadata"
-    found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(meta.glob("*.json"))] if meta.exists() else []
-    return sorted(found, key=lambda r: r.get("序号") or 0)
+    return _read_records(bag)[0]
+
+
+def _read_records(bag: Path) -> tuple[list[dict], dict[str, str]]:
+    """:func:`read_bag_records`, and the sha256 of each record file read (by path relative to the bag)."""
+    import hashlib
+
+    meta, found, digests = bag / "data" / "metadata", [], {}
+    for p in sorted(meta.glob("*.json")) if meta.exists() else []:
+        data = p.read_bytes()
+        digests[p.relative_to(bag).as_posix()] = hashlib.sha256(data).hexdigest()
+        found.append(json.loads(data.decode("utf-8")))
+    return sorted(found, key=lambda r: r.get("序号") or 0), digests
 
 
 def index_entry(record: dict, *, year: int, version: str, latest: bool, bag_rel: str) -> dict:
@@ -100,16 +110,9 @@ def bag_entries(bag: Path, *, year: int, rel: str) -> list[dict]:
             return json.loads((hit.path / "entries.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-    import hashlib
-
     from .bag import manifest_digests
 
-    folder, read, digests = bag / "data" / "metadata", [], {}
-    for p in sorted(folder.glob("*.json")) if folder.exists() else []:
-        data = p.read_bytes()
-        digests[p.relative_to(bag).as_posix()] = hashlib.sha256(data).hexdigest()
-        read.append(json.loads(data.decode("utf-8")))
-    records = sorted(read, key=lambda r: r.get("序号") or 0)            # as read_bag_records gives them
+    records, digests = _read_records(bag)
     entries = [index_entry(r, year=year, version=bag.name, latest=False, bag_rel=rel) for r in records]
     listed = {k: v for k, v in manifest_digests(bag).items() if k.startswith("data/metadata/")}
     if listed and digests == listed:                 # kept only when the records are exactly the sealed ones
