@@ -240,10 +240,13 @@ def restore(hit: Hit, name: str, target: Path, *, link: bool = False) -> Path:
     tmp.unlink(missing_ok=True)
     try:
         if not link:
-            raise OSError("a copy was asked for")
-        os.link(hit.path / name, tmp)
+            shutil.copyfile(hit.path / name, tmp)
+        else:
+            os.link(hit.path / name, tmp)
     except OSError:
-        shutil.copyfile(hit.path / name, tmp)
+        if not link:
+            raise
+        shutil.copyfile(hit.path / name, tmp)        # a file system without hard links
     os.replace(tmp, target)
     return target
 

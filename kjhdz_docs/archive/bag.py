@@ -142,8 +142,9 @@ def validate(folder: Path) -> list[BagProblem]:
         bag = bagit.Bag(str(folder))
     except bagit.BagError as exc:
         return [BagProblem("", "structure", str(exc))]
+    processes = _processes(folder)
     try:
-        bag.validate(processes=_processes(folder), fast=False)
+        bag.validate(processes=processes, fast=False)
         return []
     except bagit.BagValidationError as exc:
         found = [_detail(d) for d in exc.details or []]
@@ -157,7 +158,7 @@ def validate(folder: Path) -> list[BagProblem]:
     out += [_detail(bagit.FileMissing(p)) for p in sorted(only_in_manifests)]
     out += [_detail(bagit.UnexpectedFile(p)) for p in sorted(only_in_fs)]
     try:
-        bag._validate_entries(_processes(folder))   # bagit 1.9: recomputes every checksum, collects every mismatch
+        bag._validate_entries(processes)       # bagit 1.9: recomputes every checksum, collects every mismatch
     except bagit.BagValidationError as exc:
         out += [_detail(d) for d in exc.details or [] if not isinstance(d, bagit.FileMissing)
                 and not (isinstance(d, bagit.ChecksumMismatch) and d.path in only_in_manifests)]
